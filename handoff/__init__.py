@@ -1,0 +1,1 @@
+"""Handoff service: tickets, queue, SLA, assignment, summaries and the staff API."""

@@ -1,0 +1,276 @@
+"""Tickets in Redis: one JSON document per ticket plus indexes, changed atomically.
+
+Every change is an optimistic transaction (WATCH the ticket and the contact's gate, MULTI,
+EXEC): the document, its indexes, the audit stream, the console event stream and the
+counters are written together or not at all, so two agents can never hold one ticket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import redis.asyncio as aioredis
+from redis.exceptions import WatchError
+
+from handoff.errors import ConflictError, NotFoundError
+from handoff.keys import Keys
+from handoff.models import (
+    AuditEntry,
+    HistoryEntry,
+    QueueEvent,
+    Reason,
+    Ticket,
+    TicketEvent,
+    TicketStatus,
+)
+
+_MAX_ATTEMPTS = 200
+_PRIORITY_WEIGHT = 10**13
+WAMID_TTL_SECONDS = 7 * 24 * 3600
+
+
+@dataclass
+class Change:
+    """A new ticket state plus what happened (audit entries) and counters to bump."""
+
+    ticket: Ticket
+    entries: list[HistoryEntry]
+    counters: list[str] = field(default_factory=list)
+    event_type: str | None = None
+
+
+def epoch_ms(at: datetime) -> int:
+    """Milliseconds since the epoch."""
+    return int(at.timestamp() * 1000)
+
+
+def queue_score(ticket: Ticket) -> int:
+    """Queue order: priority first, then the earlier SLA deadline."""
+    return ticket.priority.rank * _PRIORITY_WEIGHT + epoch_ms(ticket.sla_deadline)
+
+
+class TicketStore:
+    """Reads and atomically changes tickets and their indexes."""
+
+    def __init__(
+        self,
+        redis: aioredis.Redis,
+        keys: Keys,
+        *,
+        audit_maxlen: int | None = None,
+        events_maxlen: int = 10_000,
+    ) -> None:
+        self.redis = redis
+        self.keys = keys
+        self.audit_maxlen = audit_maxlen
+        self.events_maxlen = events_maxlen
+
+    async def get(self, ticket_id: str) -> Ticket:
+        """Return a ticket or raise ``NotFoundError``."""
+        raw = await self.redis.get(self.keys.ticket(ticket_id))
+        if raw is None:
+            raise NotFoundError(f"ticket {ticket_id} does not exist")
+        return Ticket.model_validate_json(raw)
+
+    async def get_many(self, ticket_ids: list[str]) -> list[Ticket]:
+        """Return the tickets that exist, in the given order."""
+        if not ticket_ids:
+            return []
+        raws = await self.redis.mget([self.keys.ticket(tid) for tid in ticket_ids])
+        return [Ticket.model_validate_json(raw) for raw in raws if raw is not None]
+
+    async def open_ticket_id(self, phone: str) -> str | None:
+        """The contact's open ticket id (the gate), if any."""
+        value = await self.redis.get(self.keys.gate(phone))
+        return value.decode() if isinstance(value, bytes) else value
+
+    async def next_ticket_id(self) -> str:
+        """A new, never reused ticket id."""
+        number = await self.redis.incr(self.keys.ticket_seq())
+        return f"T-{number:06d}"
+
+    async def create_or_merge(
+        self,
+        phone: str,
+        create: Callable[[str], Awaitable[Change]],
+        merge: Callable[[Ticket], Awaitable[Change]],
+    ) -> tuple[Change, bool]:
+        """Create a ticket for a contact, or merge into their open one; ``True`` if created."""
+        new_id: str | None = None
+        for attempt in range(_MAX_ATTEMPTS):
+            try:
+                async with self.redis.pipeline(transaction=True) as pipe:
+                    gate_key = self.keys.gate(phone)
+                    await pipe.watch(gate_key)
+                    open_id = _text(await pipe.get(gate_key))
+                    old = await self._watch_ticket(pipe, open_id) if open_id else None
+                    if old is not None and old.status.is_open:
+                        change = await merge(old)
+                    else:
+                        new_id = new_id or await self.next_ticket_id()
+                        old, change = None, await create(new_id)
+                    pipe.multi()
+                    self._write(pipe, old, change)
+                    await pipe.execute()
+                    return change, old is None
+            except WatchError:
+                await _backoff(attempt)
+        raise ConflictError("too much contention on this contact; retry the request")
+
+    async def mutate(
+        self,
+        ticket_id: str,
+        apply: Callable[[Ticket], Awaitable[Change | None]],
+    ) -> Change | None:
+        """Apply a change to one ticket atomically (``None`` from ``apply`` = nothing to do)."""
+        for attempt in range(_MAX_ATTEMPTS):
+            try:
+                async with self.redis.pipeline(transaction=True) as pipe:
+                    old = await self._watch_ticket(pipe, ticket_id)
+                    if old is None:
+                        raise NotFoundError(f"ticket {ticket_id} does not exist")
+                    await pipe.watch(self.keys.gate(old.contact.phone))
+                    gate_owner = _text(await pipe.get(self.keys.gate(old.contact.phone)))
+                    change = await apply(old)
+                    if change is None:
+                        return None
+                    _check_gate(old, change.ticket, gate_owner)
+                    pipe.multi()
+                    self._write(pipe, old, change)
+                    await pipe.execute()
+                    return change
+            except WatchError:
+                await _backoff(attempt)
+        raise ConflictError(f"ticket {ticket_id} is changing too fast; retry the request")
+
+    async def _watch_ticket(self, pipe: aioredis.client.Pipeline, ticket_id: str) -> Ticket | None:
+        key = self.keys.ticket(ticket_id)
+        await pipe.watch(key)
+        raw = await pipe.get(key)
+        return None if raw is None else Ticket.model_validate_json(raw)
+
+    def _write(self, pipe: aioredis.client.Pipeline, old: Ticket | None, change: Change) -> None:
+        """Queue the document, its indexes, audit, event and counters on a MULTI pipeline."""
+        new = change.ticket
+        pipe.set(self.keys.ticket(new.id), new.model_dump_json())
+        self._index(pipe, old, new)
+        for entry in change.entries:
+            pipe.xadd(self.keys.audit(), _audit_fields(new.id, entry), maxlen=self.audit_maxlen)
+        if change.event_type:
+            event = QueueEvent(
+                type=change.event_type,
+                ticket_id=new.id,
+                team=new.team,
+                status=new.status,
+                priority=new.priority,
+                assignee=new.assignee,
+                at=change.entries[-1].at if change.entries else new.updated_at,
+            )
+            fields = {"type": event.type, "payload": event.model_dump_json()}
+            pipe.xadd(self.keys.events(), fields, maxlen=self.events_maxlen, approximate=True)
+        for counter in change.counters:
+            pipe.hincrby(self.keys.stats(), counter, 1)
+            pipe.hincrby(self.keys.team_stats(new.team), counter, 1)
+
+    def _index(self, pipe: aioredis.client.Pipeline, old: Ticket | None, new: Ticket) -> None:
+        keys, created = self.keys, epoch_ms(new.created_at)
+        if old is not None:
+            pipe.zrem(keys.queue(old.team), new.id)
+            if old.assignee:
+                pipe.srem(keys.agent_tickets(old.assignee), new.id)
+        pipe.zadd(keys.tickets_all(), {new.id: created}, nx=True)
+        if Reason.qualified_lead in new.reasons:
+            pipe.zadd(keys.leads(), {new.id: created}, nx=True)
+        if not new.status.is_open:
+            pipe.zrem(keys.tickets_open(), new.id)
+            pipe.zrem(keys.sla_pending(), new.id)
+            pipe.zrem(keys.escalation_pending(), new.id)
+            if old is not None and old.status.is_open:
+                pipe.delete(keys.gate(new.contact.phone))
+            return
+        pipe.set(keys.gate(new.contact.phone), new.id)
+        pipe.zadd(keys.tickets_open(), {new.id: created})
+        if new.status is TicketStatus.queued:
+            pipe.zadd(keys.queue(new.team), {new.id: queue_score(new)})
+        if new.assignee:
+            pipe.sadd(keys.agent_tickets(new.assignee), new.id)
+        self._index_deadlines(pipe, new)
+
+    def _index_deadlines(self, pipe: aioredis.client.Pipeline, new: Ticket) -> None:
+        keys = self.keys
+        if new.first_response_at is None and not new.sla_breached:
+            pipe.zadd(keys.sla_pending(), {new.id: epoch_ms(new.sla_deadline)})
+        else:
+            pipe.zrem(keys.sla_pending(), new.id)
+        if new.claimed_at is None and new.first_response_at is None and new.escalate_at:
+            pipe.zadd(keys.escalation_pending(), {new.id: epoch_ms(new.escalate_at)})
+        else:
+            pipe.zrem(keys.escalation_pending(), new.id)
+
+    # --- reads for lists, audit and monitors ---------------------------------------------
+
+    async def queue_ids(self, team: str, limit: int = 100) -> list[str]:
+        """Unassigned ticket ids of a team in serving order."""
+        raw = await self.redis.zrange(self.keys.queue(team), 0, limit - 1)
+        return [_text(v) or "" for v in raw]
+
+    async def due_ids(self, index_key: str, now: datetime, limit: int = 100) -> list[str]:
+        """Ticket ids whose score (a deadline) is at or before ``now``."""
+        raw = await self.redis.zrangebyscore(index_key, "-inf", epoch_ms(now), start=0, num=limit)
+        return [_text(v) or "" for v in raw]
+
+    async def audit(self, ticket_id: str | None = None, count: int = 200) -> list[AuditEntry]:
+        """Latest audit entries, oldest first, optionally for one ticket."""
+        rows = await self.redis.xrevrange(self.keys.audit(), count=count if not ticket_id else None)
+        entries = [_audit_entry(entry_id, fields) for entry_id, fields in rows]
+        if ticket_id:
+            entries = [e for e in entries if e.ticket_id == ticket_id][:count]
+        return list(reversed(entries))
+
+    async def mark_wamid(self, wamid: str) -> bool:
+        """Remember a customer message id; ``False`` if it was already seen."""
+        key = self.keys.wamid_seen(wamid)
+        return bool(await self.redis.set(key, "1", nx=True, ex=WAMID_TTL_SECONDS))
+
+
+def _check_gate(old: Ticket, new: Ticket, gate_owner: str | None) -> None:
+    """Refuse to open a ticket while the contact already has another open one."""
+    if not old.status.is_open and new.status.is_open and gate_owner and gate_owner != new.id:
+        raise ConflictError(
+            f"contact {new.contact.phone} already has open ticket {gate_owner}; work on that one"
+        )
+
+
+def _audit_fields(ticket_id: str, entry: HistoryEntry) -> dict[str, str]:
+    return {
+        "ticket_id": ticket_id,
+        "event": entry.event.value,
+        "actor": entry.actor,
+        "at": entry.at.astimezone(UTC).isoformat(),
+        "detail": json.dumps(entry.detail, ensure_ascii=False, default=str),
+    }
+
+
+def _audit_entry(entry_id: bytes | str, fields: dict[bytes | str, bytes | str]) -> AuditEntry:
+    text = {_text(k): _text(v) for k, v in fields.items()}
+    return AuditEntry(
+        id=_text(entry_id) or "",
+        ticket_id=text["ticket_id"] or "",
+        event=TicketEvent(text["event"]),
+        actor=text["actor"] or "",
+        at=datetime.fromisoformat(text["at"] or ""),
+        detail=json.loads(text["detail"] or "{}"),
+    )
+
+
+def _text(value: bytes | str | None) -> str | None:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+async def _backoff(attempt: int) -> None:
+    await asyncio.sleep(random.uniform(0, min(0.05, 0.002 * (attempt + 1))))
