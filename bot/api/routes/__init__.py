@@ -1,0 +1,1 @@
+"""Routers of the hub, one module per resource."""

@@ -1,0 +1,93 @@
+"""The WhatsApp webhook: verify, check the signature, parse, dedupe, enqueue, answer 200."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import structlog
+from fastapi import APIRouter, Header, HTTPException, Query, Request, status
+from fastapi.responses import PlainTextResponse
+from pydantic import ValidationError
+
+from bot import inbound
+from bot.api.deps import KeysDep, RedisDep, SettingsDep
+from bot.statuses import apply_status
+from bot.whatsapp.models import Envelope
+from bot.whatsapp.signature import is_valid_signature
+
+log = structlog.get_logger(__name__)
+
+router = APIRouter(prefix="/webhook", tags=["whatsapp"])
+
+
+@router.get("", response_class=PlainTextResponse)
+async def verify(
+    settings: SettingsDep,
+    mode: Annotated[str | None, Query(alias="hub.mode")] = None,
+    token: Annotated[str | None, Query(alias="hub.verify_token")] = None,
+    challenge: Annotated[str | None, Query(alias="hub.challenge")] = None,
+) -> str:
+    """Meta's subscription check: echo the challenge when the verify token matches."""
+    expected = settings.whatsapp_verify_token.get_secret_value()
+    if mode == "subscribe" and token is not None and challenge is not None and token == expected:
+        return challenge
+    raise HTTPException(status.HTTP_403_FORBIDDEN, "verification failed")
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, "body too large")
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, "body too large")
+    return body
+
+
+def _parse(body: bytes) -> Envelope | None:
+    """Parse the envelope; None (logged, answered 200) when the JSON has an unknown shape."""
+    try:
+        document: Any = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        log.warning("webhook.malformed_json", error=str(exc))
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, f"body is not JSON: {exc}") from exc
+    try:
+        return Envelope.model_validate(document)
+    except ValidationError as exc:
+        log.warning("webhook.unknown_shape", errors=exc.error_count(), sample=str(body[:300]))
+        return None
+
+
+@router.post("")
+async def receive(
+    request: Request,
+    settings: SettingsDep,
+    redis: RedisDep,
+    keys: KeysDep,
+    signature: Annotated[str | None, Header(alias="X-Hub-Signature-256")] = None,
+) -> dict[str, int]:
+    """Accept one delivery: 200 once its messages are safely in the inbound streams."""
+    body = await _read_body(request, settings.max_body_bytes)
+    secret = settings.whatsapp_app_secret.get_secret_value()
+    if not is_valid_signature(body, signature, secret):
+        log.warning("webhook.bad_signature", present=signature is not None)
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "invalid X-Hub-Signature-256")
+    envelope = _parse(body)
+    if envelope is None:
+        return {"accepted": 0, "duplicates": 0, "statuses": 0}
+    items, statuses = inbound.split_envelope(envelope)
+    accepted = 0
+    for item in items:
+        accepted += await inbound.enqueue(
+            redis,
+            keys=keys,
+            item=item,
+            shards=settings.inbound_shards,
+            dedupe_ttl_s=settings.dedupe_ttl_s,
+        )
+    for item_status in statuses:
+        await apply_status(redis, keys=keys, status=item_status)
+    return {"accepted": accepted, "duplicates": len(items) - accepted, "statuses": len(statuses)}

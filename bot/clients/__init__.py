@@ -1,0 +1,1 @@
+"""HTTP clients of the hub: Rasa, the handoff service and the WhatsApp Cloud API."""

@@ -1,0 +1,73 @@
+"""Handoff service client: the hub asks it over HTTP whether a human owns a conversation."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+import httpx
+from pydantic import BaseModel, ConfigDict
+
+
+class HandoffUnavailableError(RuntimeError):
+    """The handoff service did not answer; the message waits (never risk speaking over a human)."""
+
+
+class Gate(BaseModel):
+    """Who owns the conversation."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    mode: Literal["bot", "human"]
+    ticket_id: str | None = None
+
+
+class HandoffClient:
+    """Calls the handoff API with the service token."""
+
+    def __init__(self, http: httpx.AsyncClient, base_url: str, token: str) -> None:
+        self._http = http
+        self._base = base_url.rstrip("/")
+        self._headers = {"Authorization": f"Bearer {token}"}
+
+    async def gate(self, contact: str) -> Gate:
+        """Return whether the bot or a human owns the conversation with ``contact``."""
+        url = f"{self._base}/api/handoff/conversations/+{contact}/gate"
+        try:
+            response = await self._http.get(url, headers=self._headers)
+        except httpx.TransportError as exc:
+            raise HandoffUnavailableError(repr(exc)) from exc
+        if response.status_code >= 500:
+            raise HandoffUnavailableError(f"handoff answered {response.status_code}")
+        response.raise_for_status()
+        return Gate.model_validate(response.json())
+
+    async def forward(
+        self,
+        *,
+        contact: str,
+        text: str,
+        kind: str,
+        wamid: str,
+        sent_at: datetime,
+        media_id: str | None,
+    ) -> bool:
+        """Append a customer message to the open ticket; False when no ticket is open."""
+        url = f"{self._base}/api/handoff/conversations/+{contact}/messages"
+        body = {
+            "text": text,
+            "type": kind,
+            "wamid": wamid,
+            "ts": sent_at.isoformat(),
+            "media_id": media_id,
+        }
+        try:
+            response = await self._http.post(url, json=body, headers=self._headers)
+        except httpx.TransportError as exc:
+            raise HandoffUnavailableError(repr(exc)) from exc
+        if response.status_code == 404:
+            return False
+        if response.status_code >= 500:
+            raise HandoffUnavailableError(f"handoff answered {response.status_code}")
+        response.raise_for_status()
+        return True

@@ -1,0 +1,90 @@
+"""Redis key templates owned by the hub (the handoff service has its own in ``handoff/keys.py``).
+
+Every key starts with the configured prefix (``BOT_KEY_PREFIX``, default ``wabot:``) so tests
+and tenants can share one Redis. ``contact`` is the customer's WhatsApp id (digits, no ``+``).
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Keys:
+    """Builds the hub's key names from one prefix."""
+
+    prefix: str
+
+    def inbound_stream(self, shard: int) -> str:
+        """Stream of inbound webhook messages for one shard (contacts hash to shards)."""
+        return f"{self.prefix}in:{shard}"
+
+    def outbound_stream(self, shard: int) -> str:
+        """Stream of replies waiting to be sent for one shard."""
+        return f"{self.prefix}out:{shard}"
+
+    def dead_letters(self) -> str:
+        """Stream of outbound messages that failed after the last try."""
+        return f"{self.prefix}out:dead"
+
+    def lease(self, kind: str, shard: int) -> str:
+        """Lease of one shard by one worker process (SET NX PX, renewed while alive)."""
+        return f"{self.prefix}lease:{kind}:{shard}"
+
+    def seen(self, wamid: str) -> str:
+        """Marks an inbound ``wamid`` already accepted (dedupe of Meta's retries)."""
+        return f"{self.prefix}seen:{wamid}"
+
+    def done(self, wamid: str) -> str:
+        """Marks an inbound message fully processed (its replies are queued)."""
+        return f"{self.prefix}done:{wamid}"
+
+    def bot_replies(self, wamid: str) -> str:
+        """Rasa's replies to one inbound message, kept so a retry never asks Rasa twice."""
+        return f"{self.prefix}replies:{wamid}"
+
+    def outbound_seen(self, message_id: str) -> str:
+        """Marks an outbound message id already queued (idempotent enqueue)."""
+        return f"{self.prefix}outseen:{message_id}"
+
+    def outbound_message(self, message_id: str) -> str:
+        """Hash of one outbound message: recipient, body, status, wamid, attempts."""
+        return f"{self.prefix}msg:{message_id}"
+
+    def wamid_to_message(self, wamid: str) -> str:
+        """Maps the ``wamid`` Meta gave an outbound message back to our message id."""
+        return f"{self.prefix}wamid:{wamid}"
+
+    def transcript(self, contact: str) -> str:
+        """Stream of one contact's conversation (customer, bot, agent, statuses)."""
+        return f"{self.prefix}transcript:{contact}"
+
+    def contact(self, contact: str) -> str:
+        """Hash of one contact: profile name, language, last inbound time (24 h window)."""
+        return f"{self.prefix}contact:{contact}"
+
+    def consent_log(self, contact: str) -> str:
+        """Stream of one contact's opt-out / opt-in events (time, channel, source)."""
+        return f"{self.prefix}consent:{contact}"
+
+    def contacts(self) -> str:
+        """Set of every contact id the hub has seen (for export, retention, reports)."""
+        return f"{self.prefix}contacts"
+
+    def rate_bucket(self, phone_number_id: str) -> str:
+        """Token bucket of the per-number Cloud API throughput."""
+        return f"{self.prefix}bucket:{phone_number_id}"
+
+    def wait_notice(self, contact: str) -> str:
+        """Set while a 'one moment, please' notice was sent for a delayed message."""
+        return f"{self.prefix}waitnotice:{contact}"
+
+    def fake_sent(self) -> str:
+        """List of requests the fake Cloud API received (simulator mode only)."""
+        return f"{self.prefix}fake:sent"
+
+    def fake_failures(self) -> str:
+        """List of failures the fake Cloud API will answer next (simulator mode only)."""
+        return f"{self.prefix}fake:fail"
+
+    def fake_media(self, media_id: str) -> str:
+        """Bytes of a media object uploaded to the fake Cloud API."""
+        return f"{self.prefix}fake:media:{media_id}"

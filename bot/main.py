@@ -1,0 +1,56 @@
+"""The hub's FastAPI application: routers, clients and in-process workers."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+import structlog
+from fastapi import FastAPI
+
+from bot.api.routes import contacts, fake_cloud, health, outbound, simulator, webhook
+from bot.config import Settings, get_settings
+from bot.logging import configure_logging
+from bot.runtime import Runtime
+from handoff.api import lifespan as handoff_lifespan
+from handoff.api import router as handoff_router
+
+log = structlog.get_logger(__name__)
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Create clients, start workers, and close everything on shutdown."""
+    settings: Settings = app.state.settings
+    runtime = Runtime.create(settings)
+    state = app.state
+    state.runtime = runtime
+    state.keys, state.redis, state.http = runtime.keys, runtime.redis, runtime.http
+    state.rasa, state.whatsapp = runtime.rasa, runtime.whatsapp
+    state.background = set()
+    async with handoff_lifespan(app):
+        if settings.run_workers:
+            runtime.start_workers()
+        log.info("hub.started", simulator=settings.simulator_mode, url=settings.public_url)
+        try:
+            yield
+        finally:
+            for task in list(state.background):
+                task.cancel()
+            await runtime.close()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the hub; ``settings`` overrides the environment (tests)."""
+    settings = settings or get_settings()
+    configure_logging()
+    app = FastAPI(title="wabot hub", version="0.1.0", lifespan=lifespan)
+    app.state.settings = settings
+    app.dependency_overrides[get_settings] = lambda: settings
+    for module in (health, webhook, outbound, contacts):
+        app.include_router(module.router)
+    if settings.simulator_mode:
+        app.include_router(fake_cloud.router)
+        app.include_router(simulator.router)
+    app.include_router(handoff_router)
+    return app

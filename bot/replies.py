@@ -1,0 +1,26 @@
+"""Replies the hub sends itself, without Rasa (media, unsupported types, waiting)."""
+
+_REPLIES: dict[str, dict[str, str]] = {
+    "media": {
+        "it": "Grazie, l'ho ricevuto 👍 Per ora posso leggere solo messaggi di testo: "
+        "scrivimi pure la tua domanda, oppure rispondi *operatore* per parlare con una persona.",
+        "en": "Thanks, I received it 👍 For now I can only read text messages: type your "
+        "question, or reply *agent* to talk to a person.",
+    },
+    "unsupported": {
+        "it": "Questo tipo di messaggio non lo posso leggere. Capisco testo, pulsanti e "
+        "liste: scrivimi pure, oppure rispondi *operatore* per parlare con una persona.",
+        "en": "I can't read this kind of message. I understand text, buttons and lists: "
+        "type your message, or reply *agent* to talk to a person.",
+    },
+    "wait": {
+        "it": "Un attimo, per favore: sto verificando e ti rispondo a breve 🙏",
+        "en": "One moment, please: I'm checking and will answer shortly 🙏",
+    },
+}
+
+
+def canned_reply(kind: str, language: str) -> str:
+    """Return the hub's own reply of ``kind`` in ``language`` (Italian when unknown)."""
+    variants = _REPLIES[kind]
+    return variants.get(language, variants["it"])

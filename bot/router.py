@@ -1,0 +1,189 @@
+"""The bot-or-human router: every inbound message goes to its ticket or to Rasa, never both."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import structlog
+from redis.asyncio import Redis
+
+from bot import outbound
+from bot.clients.handoff import HandoffClient
+from bot.clients.rasa import RasaClient, RasaReply, RasaUnavailableError
+from bot.config import Settings
+from bot.inbound import InboundItem
+from bot.keys import Keys
+from bot.language import detect_language
+from bot.replies import canned_reply
+from bot.whatsapp.models import MessageType
+
+log = structlog.get_logger(__name__)
+
+# Types whose text (or tapped payload) means something to Rasa.
+CONVERSATIONAL = {MessageType.TEXT, MessageType.INTERACTIVE, MessageType.BUTTON}
+MEDIA = {
+    MessageType.IMAGE,
+    MessageType.DOCUMENT,
+    MessageType.AUDIO,
+    MessageType.VIDEO,
+    MessageType.STICKER,
+    MessageType.LOCATION,
+    MessageType.CONTACTS,
+}
+
+
+@dataclass(slots=True)
+class Router:
+    """Processes one inbound item: transcript, gate, Rasa or ticket, replies queued once."""
+
+    redis: Redis
+    keys: Keys
+    settings: Settings
+    rasa: RasaClient
+    handoff: HandoffClient
+
+    async def handle(self, fields: dict[str, str]) -> None:
+        """Worker entry point: idempotent per inbound ``wamid``."""
+        item = InboundItem.model_validate_json(fields["item"])
+        if await self.redis.exists(self.keys.done(item.wamid)):
+            return
+        language = await self._remember_contact(item)
+        await self._record_customer(item)
+        replies = await self._route(item, language)
+        for message in replies:
+            await outbound.enqueue(
+                self.redis,
+                keys=self.keys,
+                message=message,
+                shards=self.settings.outbound_shards,
+                ttl_s=self.settings.dedupe_ttl_s,
+            )
+        await self.redis.set(self.keys.done(item.wamid), "1", ex=self.settings.dedupe_ttl_s)
+
+    async def _route(self, item: InboundItem, language: str) -> list[outbound.OutboundMessage]:
+        if item.type == MessageType.REACTION or item.type == MessageType.SYSTEM:
+            return []
+        gate = await self.handoff.gate(item.contact)
+        if gate.mode == "human":
+            forwarded = await self.handoff.forward(
+                contact=item.contact,
+                text=item.text,
+                kind=item.type.value,
+                wamid=item.wamid,
+                sent_at=item.sent_at,
+                media_id=item.media_id,
+            )
+            if forwarded:
+                return []
+        if item.type not in CONVERSATIONAL:
+            kind = "media" if item.type in MEDIA else "unsupported"
+            return [self._message(item, 0, canned_reply(kind, language))]
+        replies = await self._ask_rasa(item, language)
+        return [
+            self._message(item, index, reply.text or "", reply)
+            for index, reply in enumerate(replies)
+            if reply.text or reply.buttons
+        ]
+
+    async def _ask_rasa(self, item: InboundItem, language: str) -> list[RasaReply]:
+        """Rasa's replies, asked once per wamid (kept in Redis), waiting while Rasa is down."""
+        stored = await self.redis.get(self.keys.bot_replies(item.wamid))
+        if stored is not None:
+            return [RasaReply.model_validate(r) for r in json.loads(stored)]
+        text = item.payload if item.payload and item.payload.startswith("/") else item.text
+        text = text[: self.settings.max_text_chars]
+        metadata = {
+            "language": language,
+            "now": item.sent_at.isoformat(),
+            "wamid": item.wamid,
+            "contact_name": item.profile_name,
+        }
+        replies = await self._send_with_patience(item, language, text, metadata)
+        await self.redis.set(
+            self.keys.bot_replies(item.wamid),
+            json.dumps([r.model_dump() for r in replies]),
+            ex=self.settings.dedupe_ttl_s,
+        )
+        return replies
+
+    async def _send_with_patience(
+        self, item: InboundItem, language: str, text: str, metadata: dict[str, str | None]
+    ) -> list[RasaReply]:
+        started = time.monotonic()
+        delay = 0.5
+        while True:
+            try:
+                return await self.rasa.send(sender=item.contact, text=text, metadata=metadata)
+            except RasaUnavailableError as exc:
+                log.warning("router.rasa_unavailable", error=str(exc))
+                if time.monotonic() - started > self.settings.wait_notice_after_s:
+                    await self._notify_wait_once(item, language)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    async def _notify_wait_once(self, item: InboundItem, language: str) -> None:
+        first = await self.redis.set(self.keys.wait_notice(item.contact), "1", nx=True, ex=600)
+        if first:
+            notice = self._message(item, 99, canned_reply("wait", language), origin="system")
+            await outbound.enqueue(
+                self.redis,
+                keys=self.keys,
+                message=notice,
+                shards=self.settings.outbound_shards,
+                ttl_s=self.settings.dedupe_ttl_s,
+            )
+
+    def _message(
+        self,
+        item: InboundItem,
+        index: int,
+        text: str,
+        reply: RasaReply | None = None,
+        origin: str = "bot",
+    ) -> outbound.OutboundMessage:
+        buttons = (
+            [outbound.Button(title=b.title, payload=b.payload) for b in reply.buttons]
+            if (reply)
+            else []
+        )
+        return outbound.OutboundMessage(
+            id=f"{item.wamid}:{index}",
+            to=item.contact,
+            text=text,
+            buttons=buttons,
+            origin="system" if origin == "system" else "bot",
+            in_reply_to=item.wamid,
+        )
+
+    async def _remember_contact(self, item: InboundItem) -> str:
+        """Update the contact (name, 24 h window, language) and return its language."""
+        key = self.keys.contact(item.contact)
+        current = await self.redis.hget(key, "language") or self.settings.default_language
+        language = detect_language(item.text, default=current) if item.text else current
+        mapping = {"language": language, "last_inbound_at": item.sent_at.isoformat()}
+        if item.profile_name:
+            mapping["name"] = item.profile_name
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hset(key, mapping=mapping)
+        pipe.sadd(self.keys.contacts(), item.contact)
+        await pipe.execute()
+        return language
+
+    async def _record_customer(self, item: InboundItem) -> None:
+        await self.redis.xadd(
+            self.keys.transcript(item.contact),
+            {
+                "role": "customer",
+                "type": item.type.value,
+                "text": item.text,
+                "payload": item.payload or "",
+                "media_id": item.media_id or "",
+                "wamid": item.wamid,
+                "ts": item.sent_at.isoformat(),
+                "received_at": datetime.now(tz=UTC).isoformat(),
+            },
+        )

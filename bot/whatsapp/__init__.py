@@ -1,0 +1,1 @@
+"""WhatsApp Cloud API: webhook payload models, signatures and the sending client."""

@@ -1,0 +1,177 @@
+"""Sharded stream consumers: one lease per shard, so one contact's messages run in order.
+
+Each shard stream is read by exactly one worker process at a time, the holder of the shard's
+lease (``SET NX PX``, renewed while the process lives). A worker that dies stops renewing; the
+next holder claims the dead worker's pending entries with ``XAUTOCLAIM`` and processes them
+before new ones, so nothing is lost and the order per contact is kept. Handlers are idempotent
+(keyed by the inbound ``wamid`` / the outbound message id), so a message processed by a worker
+that died before acknowledging it is not answered twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import uuid
+from collections.abc import Awaitable, Callable
+
+import structlog
+from redis.asyncio import Redis
+from redis.exceptions import RedisError, ResponseError
+
+log = structlog.get_logger(__name__)
+
+Handler = Callable[[dict[str, str]], Awaitable[None]]
+
+GROUP = "workers"
+
+_RENEW_IF_MINE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+"""
+
+_RELEASE_IF_MINE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+
+
+def consumer_name() -> str:
+    """A name unique to this process (host, pid and a random suffix)."""
+    return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+
+
+class ShardWorker:
+    """Leases shards, consumes their streams in order, retries a failing entry in place."""
+
+    def __init__(
+        self,
+        redis: Redis,
+        *,
+        kind: str,
+        streams: list[str],
+        lease_key: Callable[[int], str],
+        handler: Handler,
+        lease_ms: int = 10_000,
+        retry_delay_s: float = 0.5,
+        max_retry_delay_s: float = 10.0,
+    ) -> None:
+        self._redis = redis
+        self._kind = kind
+        self._streams = streams
+        self._lease_key = lease_key
+        self._handler = handler
+        self._lease_ms = lease_ms
+        self._retry_delay_s = retry_delay_s
+        self._max_retry_delay_s = max_retry_delay_s
+        self._me = consumer_name()
+        self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._stopping = asyncio.Event()
+
+    @property
+    def held_shards(self) -> list[int]:
+        """Shards this process consumes right now."""
+        return sorted(shard for shard, task in self._tasks.items() if not task.done())
+
+    async def run(self) -> None:
+        """Acquire and renew leases until stopped; one consuming task per held shard."""
+        try:
+            while not self._stopping.is_set():
+                try:
+                    await self._balance()
+                except RedisError as exc:
+                    log.warning("worker.redis_unavailable", kind=self._kind, error=str(exc))
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), self._lease_ms / 3000)
+        finally:
+            await self._stop_tasks()
+
+    def stop(self) -> None:
+        """Ask the worker to finish the entry at hand and release its shards."""
+        self._stopping.set()
+
+    async def _balance(self) -> None:
+        for shard in range(len(self._streams)):
+            task = self._tasks.get(shard)
+            if task is not None and not task.done():
+                if not await self._renew(shard):
+                    log.warning("worker.lease_lost", kind=self._kind, shard=shard)
+                    task.cancel()
+                continue
+            if await self._acquire(shard):
+                self._tasks[shard] = asyncio.create_task(self._consume(shard))
+
+    async def _acquire(self, shard: int) -> bool:
+        key = self._lease_key(shard)
+        return bool(await self._redis.set(key, self._me, nx=True, px=self._lease_ms))
+
+    async def _renew(self, shard: int) -> bool:
+        key = self._lease_key(shard)
+        renewed = await self._redis.eval(_RENEW_IF_MINE, 1, key, self._me, self._lease_ms)  # type: ignore[misc]
+        return bool(renewed)
+
+    async def _stop_tasks(self) -> None:
+        for task in self._tasks.values():
+            task.cancel()
+        for shard, task in self._tasks.items():
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+            with contextlib.suppress(RedisError):
+                await self._redis.eval(_RELEASE_IF_MINE, 1, self._lease_key(shard), self._me)  # type: ignore[misc]
+        self._tasks.clear()
+
+    async def _ensure_group(self, stream: str) -> None:
+        try:
+            await self._redis.xgroup_create(stream, GROUP, id="0", mkstream=True)
+        except ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+
+    async def _consume(self, shard: int) -> None:
+        stream = self._streams[shard]
+        delay = self._retry_delay_s
+        while not self._stopping.is_set():
+            try:
+                await self._ensure_group(stream)
+                await self._claim_orphans(stream)
+                await self._drain(stream)
+                delay = self._retry_delay_s
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - keep the shard alive, retry in place
+                log.warning("worker.retry", kind=self._kind, shard=shard, error=repr(exc))
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self._max_retry_delay_s)
+
+    async def _claim_orphans(self, stream: str) -> None:
+        """Take over entries a dead holder of this shard read but never acknowledged."""
+        start = "0-0"
+        while True:
+            reply = await self._redis.xautoclaim(
+                stream, GROUP, self._me, min_idle_time=0, start_id=start, count=100
+            )
+            start = reply[0]
+            if start in ("0-0", b"0-0"):
+                return
+
+    async def _drain(self, stream: str) -> None:
+        """Process our pending entries first (in order), then new ones, until stopped."""
+        last_id = "0"
+        while not self._stopping.is_set():
+            reply = await self._redis.xreadgroup(
+                GROUP, self._me, {stream: last_id}, count=20, block=1000
+            )
+            entries = reply[0][1] if reply else []
+            if not entries:
+                if last_id == "0":
+                    last_id = ">"
+                continue
+            for entry_id, fields in entries:
+                await self._handler(fields)
+                await self._redis.xack(stream, GROUP, entry_id)
