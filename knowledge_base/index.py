@@ -1,0 +1,415 @@
+"""The persisted index: per language, FAISS per encoder plus BM25, rebuilt incrementally."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import bm25s
+import faiss
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from knowledge_base.config import KbSettings
+from knowledge_base.encoders import Encoder
+from knowledge_base.models import BuildReport, FaqEntry
+from knowledge_base.text import analyze
+
+log = logging.getLogger(__name__)
+
+INDEX_FORMAT = 2
+ANALYZER = "stem"
+
+
+class CorruptIndexError(RuntimeError):
+    """Files under the index directory are missing, unreadable or inconsistent."""
+
+
+class Row(BaseModel):
+    """One indexed text (a question, an alternative question or an answer) of one document."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    row_id: int
+    key: str
+    text: str
+    kind: str
+
+
+class EncoderInfo(BaseModel):
+    """Which model produced the stored vectors of one signal."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str
+    dim: int
+
+
+class LangInfo(BaseModel):
+    """Bookkeeping of one language's files."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rows: int = 0
+    next_id: int = 0
+    faiss_kind: str = "flat"
+
+
+class Manifest(BaseModel):
+    """What the index on disk was built from; written last, so it commits a build."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    format: int = INDEX_FORMAT
+    version: str = ""
+    analyzer: str = ANALYZER
+    index_answers: bool = False
+    encoders: dict[str, EncoderInfo] = Field(default_factory=dict)
+    docs: dict[str, str] = Field(default_factory=dict)
+    langs: dict[str, LangInfo] = Field(default_factory=dict)
+    built_at: str = ""
+
+
+@dataclass
+class LangIndex:
+    """Everything needed to search one language, in memory."""
+
+    lang: str
+    rows: list[Row] = field(default_factory=list)
+    vectors: dict[str, np.ndarray] = field(default_factory=dict)
+    faiss_indexes: dict[str, faiss.Index] = field(default_factory=dict)
+    bm25: bm25s.BM25 | None = None
+    next_id: int = 0
+    faiss_kind: str = "flat"
+
+    def __post_init__(self) -> None:
+        self.position: dict[int, int] = {}
+        self.reindex_positions()
+
+    def reindex_positions(self) -> None:
+        """Map FAISS ids to row positions (ids absent from the map are deleted rows)."""
+        self.position = {row.row_id: pos for pos, row in enumerate(self.rows)}
+
+
+@dataclass
+class KbIndex:
+    """The whole index: manifest, entries and one :class:`LangIndex` per language."""
+
+    manifest: Manifest
+    entries: dict[str, FaqEntry]
+    langs: dict[str, LangIndex]
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def entry_rows(entry: FaqEntry, *, index_answers: bool) -> list[tuple[str, str]]:
+    """Return the ``(kind, text)`` pairs of a document that go into the index."""
+    pairs = [("title", entry.title)] + [("alt", q) for q in entry.alt_questions if q.strip()]
+    if index_answers and entry.body.strip():
+        pairs.append(("body", f"{entry.title}\n{entry.body[:1000]}"))
+    return pairs
+
+
+def content_version(manifest: Manifest) -> str:
+    """Return a hash of the documents and models an index was built from."""
+    digest = hashlib.sha256()
+    for key in sorted(manifest.docs):
+        digest.update(f"{key}={manifest.docs[key]};".encode())
+    for name in sorted(manifest.encoders):
+        info = manifest.encoders[name]
+        digest.update(f"{name}:{info.model}:{info.dim};".encode())
+    digest.update(f"{manifest.analyzer};{manifest.index_answers}".encode())
+    return digest.hexdigest()[:16]
+
+
+def make_faiss(
+    vectors: np.ndarray, ids: np.ndarray, *, kind: str, hnsw_m: int = 32
+) -> faiss.Index:
+    """Return an ``IndexIDMap2`` over exact inner product (``flat``) or HNSW."""
+    dim = int(vectors.shape[1])
+    if kind == "hnsw":
+        inner = faiss.IndexHNSWFlat(dim, hnsw_m, faiss.METRIC_INNER_PRODUCT)
+        inner.hnsw.efConstruction = 80
+        inner.hnsw.efSearch = 96
+    else:
+        inner = faiss.IndexFlatIP(dim)
+    index = faiss.IndexIDMap2(inner)
+    if len(vectors):
+        index.add_with_ids(np.ascontiguousarray(vectors, np.float32), ids.astype(np.int64))
+    return index
+
+
+def make_bm25(rows: list[Row], lang: str) -> bm25s.BM25 | None:
+    """Return a BM25 index over the rows' analysed text (``None`` when there are no rows)."""
+    if not rows:
+        return None
+    corpus = [analyze(row.text, lang, mode=ANALYZER) or ["_"] for row in rows]
+    bm25 = bm25s.BM25()
+    bm25.index(corpus, show_progress=False)
+    return bm25
+
+
+@contextlib.contextmanager
+def index_lock(index_dir: Path, *, shared: bool = False) -> Iterator[None]:
+    """Hold a file lock so two processes never write (or read half-written) index files."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / ".lock", "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _replace(path: Path, write: object) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    write(tmp)  # type: ignore[operator]
+    tmp.replace(path)
+
+
+# ---------------------------------------------------------------- persistence
+
+
+def save_index(kb: KbIndex, index_dir: Path) -> None:
+    """Write every file of the index, the manifest last."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    for lang, li in kb.langs.items():
+        lang_dir = index_dir / lang
+        lang_dir.mkdir(exist_ok=True)
+        rows = [row.model_dump() for row in li.rows]
+        _replace(lang_dir / "rows.json", lambda p, r=rows: p.write_text(json.dumps(r)))
+        for name, vectors in li.vectors.items():
+            _replace(lang_dir / f"{name}.npy", lambda p, v=vectors: _save_npy(p, v))
+            index = li.faiss_indexes[name]
+            _replace(lang_dir / f"{name}.faiss", lambda p, i=index: faiss.write_index(i, str(p)))
+    entries = [e.model_dump(mode="json") for e in kb.entries.values()]
+    _replace(index_dir / "entries.json", lambda p: p.write_text(json.dumps(entries)))
+    manifest = kb.manifest.model_dump_json(indent=1)
+    _replace(index_dir / "manifest.json", lambda p: p.write_text(manifest))
+
+
+def _save_npy(path: Path, vectors: np.ndarray) -> None:
+    with open(path, "wb") as handle:
+        np.save(handle, vectors)
+
+
+def _load_lang(index_dir: Path, lang: str, manifest: Manifest) -> LangIndex:
+    info = manifest.langs[lang]
+    lang_dir = index_dir / lang
+    rows = [Row(**r) for r in json.loads((lang_dir / "rows.json").read_text())]
+    li = LangIndex(lang=lang, rows=rows, next_id=info.next_id, faiss_kind=info.faiss_kind)
+    for name, enc in manifest.encoders.items():
+        vectors = np.load(lang_dir / f"{name}.npy", allow_pickle=False)
+        index = faiss.read_index(str(lang_dir / f"{name}.faiss"))
+        if vectors.shape != (len(rows), enc.dim) or index.d != enc.dim:
+            raise CorruptIndexError(f"{lang}/{name}: vectors do not match rows.json")
+        if info.faiss_kind == "flat" and index.ntotal != len(rows):
+            raise CorruptIndexError(f"{lang}/{name}.faiss has {index.ntotal} rows, not {len(rows)}")
+        li.vectors[name] = vectors
+        li.faiss_indexes[name] = index
+    li.bm25 = make_bm25(rows, lang)
+    return li
+
+
+def load_index(index_dir: Path) -> KbIndex:
+    """Read the index from disk or raise :class:`CorruptIndexError` saying what is wrong."""
+    path = index_dir / "manifest.json"
+    if not path.is_file():
+        raise CorruptIndexError(f"{path} is missing")
+    try:
+        manifest = Manifest.model_validate_json(path.read_text())
+        if manifest.format != INDEX_FORMAT:
+            raise CorruptIndexError(f"index format {manifest.format}, expected {INDEX_FORMAT}")
+        raw = json.loads((index_dir / "entries.json").read_text())
+        entries = {e.key: e for e in (FaqEntry(**item) for item in raw)}
+        langs = {lang: _load_lang(index_dir, lang, manifest) for lang in manifest.langs}
+    except CorruptIndexError:
+        raise
+    except (OSError, ValueError, ValidationError, RuntimeError, KeyError, TypeError) as exc:
+        raise CorruptIndexError(f"{index_dir}: {exc.__class__.__name__}: {exc}") from exc
+    if set(entries) != set(manifest.docs):
+        raise CorruptIndexError(f"{index_dir}/entries.json does not match the manifest")
+    return KbIndex(manifest=manifest, entries=entries, langs=langs)
+
+
+# ---------------------------------------------------------------- building
+
+
+@dataclass
+class _Plan:
+    """Rows kept from the previous build and rows still to embed, for one language."""
+
+    kept: list[Row] = field(default_factory=list)
+    kept_vectors: dict[str, list[np.ndarray]] = field(default_factory=dict)
+    fresh: list[Row] = field(default_factory=list)
+
+
+def _plan_lang(
+    lang: str,
+    entries: list[FaqEntry],
+    previous: KbIndex | None,
+    settings: KbSettings,
+    next_id: int,
+) -> tuple[_Plan, int]:
+    plan = _Plan()
+    prev_lang = previous.langs.get(lang) if previous else None
+    prev_docs = previous.manifest.docs if previous else {}
+    by_key: dict[str, list[int]] = {}
+    if prev_lang is not None:
+        for pos, row in enumerate(prev_lang.rows):
+            by_key.setdefault(row.key, []).append(pos)
+    for entry in entries:
+        reuse = prev_lang is not None and prev_docs.get(entry.key) == entry.content_hash()
+        if reuse and entry.key in by_key:
+            for pos in by_key[entry.key]:
+                plan.kept.append(prev_lang.rows[pos])  # type: ignore[union-attr]
+                for name, vectors in prev_lang.vectors.items():  # type: ignore[union-attr]
+                    plan.kept_vectors.setdefault(name, []).append(vectors[pos])
+            continue
+        for kind, text in entry_rows(entry, index_answers=settings.index_answers):
+            plan.fresh.append(Row(row_id=next_id, key=entry.key, text=text, kind=kind))
+            next_id += 1
+    return plan, next_id
+
+
+def _stack(parts: list[np.ndarray], dim: int) -> np.ndarray:
+    if not parts:
+        return np.zeros((0, dim), dtype=np.float32)
+    return np.ascontiguousarray(np.vstack(parts), dtype=np.float32)
+
+
+def _faiss_for(
+    li: LangIndex,
+    previous: LangIndex | None,
+    name: str,
+    fresh: list[Row],
+    fresh_vectors: np.ndarray,
+    settings: KbSettings,
+) -> faiss.Index:
+    """Return the FAISS index of one signal, updated in place when that is cheaper."""
+    kind = "hnsw" if len(li.rows) > settings.hnsw_threshold else "flat"
+    li.faiss_kind = kind
+    old = previous.faiss_indexes.get(name) if previous else None
+    live = len(li.rows)
+    can_patch = (
+        kind == "hnsw"
+        and previous is not None
+        and previous.faiss_kind == "hnsw"
+        and old is not None
+        and old.ntotal + len(fresh) <= 1.3 * live
+    )
+    if can_patch:
+        ids = np.array([r.row_id for r in fresh], dtype=np.int64)
+        if len(fresh):
+            old.add_with_ids(fresh_vectors, ids)
+        return old
+    ids = np.array([r.row_id for r in li.rows], dtype=np.int64)
+    return make_faiss(li.vectors[name], ids, kind=kind, hnsw_m=settings.hnsw_m)
+
+
+def _build_lang(
+    lang: str,
+    entries: list[FaqEntry],
+    previous: KbIndex | None,
+    encoders: dict[str, Encoder],
+    settings: KbSettings,
+) -> tuple[LangIndex, int, int]:
+    prev_lang = previous.langs.get(lang) if previous else None
+    start_id = prev_lang.next_id if prev_lang else 0
+    plan, next_id = _plan_lang(lang, entries, previous, settings, start_id)
+    li = LangIndex(lang=lang, rows=plan.kept + plan.fresh, next_id=next_id)
+    texts = [row.text for row in plan.fresh]
+    for name, encoder in encoders.items():
+        fresh_vectors = encoder.encode(texts) if texts else np.zeros((0, encoder.dim), np.float32)
+        kept = _stack(plan.kept_vectors.get(name, []), encoder.dim)
+        li.vectors[name] = _stack([kept, fresh_vectors], encoder.dim)
+        li.faiss_indexes[name] = _faiss_for(li, prev_lang, name, plan.fresh, fresh_vectors, settings)
+    li.bm25 = make_bm25(li.rows, lang)
+    return li, len(plan.fresh), len(plan.kept)
+
+
+def _compatible(previous: KbIndex, encoders: dict[str, Encoder], settings: KbSettings) -> str:
+    """Return why the previous index cannot be reused ('' when it can)."""
+    wanted = {name: EncoderInfo(model=e.model, dim=e.dim) for name, e in encoders.items()}
+    if previous.manifest.encoders != wanted:
+        return "the embedding models changed"
+    if previous.manifest.index_answers != settings.index_answers:
+        return "KB_INDEX_ANSWERS changed"
+    if previous.manifest.analyzer != ANALYZER:
+        return "the text analyser changed"
+    return ""
+
+
+def load_previous(settings: KbSettings, encoders: dict[str, Encoder]) -> tuple[KbIndex | None, str]:
+    """Return the reusable previous index, or ``None`` and the reason for a full rebuild."""
+    try:
+        previous = load_index(settings.index_dir)
+    except CorruptIndexError as exc:
+        if (settings.index_dir / "manifest.json").exists():
+            log.warning("kb index unreadable, rebuilding from scratch: %s", exc)
+            return None, f"index unreadable ({exc})"
+        return None, "no index yet"
+    reason = _compatible(previous, encoders, settings)
+    if reason:
+        log.warning("kb index rebuilt from scratch: %s", reason)
+        return None, reason
+    return previous, ""
+
+
+def _dedupe(entries: list[FaqEntry]) -> list[FaqEntry]:
+    """Keep the first document of each ``lang/id`` (the linter reports the others)."""
+    seen: dict[str, FaqEntry] = {}
+    for entry in entries:
+        seen.setdefault(entry.key, entry)
+    return list(seen.values())
+
+
+def update_index(
+    entries: list[FaqEntry],
+    encoders: dict[str, Encoder],
+    settings: KbSettings,
+    previous: KbIndex | None,
+) -> tuple[KbIndex, BuildReport]:
+    """Return a new in-memory index that re-embeds only documents that changed."""
+    started = time.perf_counter()
+    entries = _dedupe(entries)
+    langs = sorted({e.lang for e in entries} | set(settings.languages))
+    manifest = Manifest(
+        index_answers=settings.index_answers,
+        encoders={n: EncoderInfo(model=e.model, dim=e.dim) for n, e in encoders.items()},
+        docs={e.key: e.content_hash() for e in entries},
+        built_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    )
+    lang_indexes: dict[str, LangIndex] = {}
+    embedded = reused = 0
+    for lang in langs:
+        li, fresh, kept = _build_lang(
+            lang, [e for e in entries if e.lang == lang], previous, encoders, settings
+        )
+        lang_indexes[lang] = li
+        manifest.langs[lang] = LangInfo(rows=len(li.rows), next_id=li.next_id, faiss_kind=li.faiss_kind)
+        embedded, reused = embedded + fresh, reused + kept
+    manifest.version = content_version(manifest)
+    old_docs = previous.manifest.docs if previous else {}
+    report = BuildReport(
+        version=manifest.version,
+        documents=len(entries),
+        rows=sum(len(li.rows) for li in lang_indexes.values()),
+        embedded_rows=embedded,
+        reused_rows=reused,
+        changed=sorted(k for k, h in manifest.docs.items() if old_docs.get(k) != h),
+        removed=sorted(set(old_docs) - set(manifest.docs)),
+        full_rebuild=previous is None,
+        seconds=round(time.perf_counter() - started, 3),
+    )
+    kb = KbIndex(manifest=manifest, entries={e.key: e for e in entries}, langs=lang_indexes)
+    return kb, report
