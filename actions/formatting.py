@@ -41,10 +41,10 @@ WEEKDAYS = {
 }
 
 
-def euros(amount: float, language: str) -> str:
-    """€ 350.000 in Italian, €350,000 in English."""
-    grouped = f"{int(round(amount)):,}"
-    return f"€ {grouped.replace(',', '.')}" if language == "it" else f"€{grouped}"
+def grouped(amount: float, language: str) -> str:
+    """350.000 in Italian, 350,000 in English (the responses add the currency)."""
+    text = f"{int(round(amount)):,}"
+    return text.replace(",", ".") if language == "it" else text
 
 
 def timeframe_text(value: Any, language: str) -> str:
@@ -67,7 +67,7 @@ def format_lead_values(slots: dict[str, Any], language: str) -> dict[str, str]:
     rooms = slots.get("rooms")
     return {
         "area": str(slots.get("area") or dash),
-        "budget_max": euros(budget, language) if isinstance(budget, int | float) else dash,
+        "budget_max": grouped(budget, language) if isinstance(budget, int | float) else dash,
         "surface_min": f"{int(surface)} m²" if isinstance(surface, int | float) else dash,
         "rooms": str(int(rooms)) if isinstance(rooms, int | float) else dash,
         "timeframe": timeframe_text(slots.get("timeframe"), language)
