@@ -1,4 +1,4 @@
-"""The webhook over HTTP (real app, real Redis, workers off): verification, signatures, bad input."""
+"""The webhook over HTTP (real app and Redis, workers off): verification, signatures, bad input."""
 
 from __future__ import annotations
 
