@@ -11,6 +11,7 @@ from handoff.errors import ConflictError
 from handoff.models import (
     FactValue,
     HistoryEntry,
+    MessageRole,
     Note,
     Priority,
     Reason,
@@ -94,10 +95,17 @@ def assign(ticket: Ticket, agent: str, actor: str, at: datetime, *, claim: bool)
 
 
 def agent_reply(ticket: Ticket, agent: str, text: str, message_id: str, at: datetime) -> Change:
-    """An agent's reply went out: first response recorded, SLA checked."""
-    _ensure_open(ticket, "reply")
+    """An agent's reply went out: first response recorded, SLA checked.
+
+    Also recorded on a ticket resolved meanwhile (the message did go out), without
+    changing its status.
+    """
     new = ticket.model_copy(deep=True)
-    new.transcript.append(TranscriptMessage(role="agent", text=text, ts=at, agent_id=agent))
+    new.transcript.append(
+        TranscriptMessage(role=MessageRole.agent, text=text, ts=at, agent_id=agent)
+    )
+    if not new.status.is_open:
+        return record(new, TicketEvent.replied, agent, at, message_id=message_id, text=text)
     counters: list[str] = []
     if new.first_response_at is None:
         new.first_response_at = at

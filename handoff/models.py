@@ -213,6 +213,7 @@ class FactSource(ApiModel):
     message_index: int
     ts: AwareDatetime
     quote: str
+    raw: str
 
 
 class SummaryFact(ApiModel):
