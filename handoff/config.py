@@ -9,6 +9,8 @@ from typing import Self
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, HttpUrl, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from handoff.models import Language
+
 DEV_SERVICE_TOKEN = "dev-service-token"
 DEV_SESSION_SECRET = "dev-session-secret"
 DEFAULT_TEAMS_FILE = Path(__file__).with_name("teams.yml")
@@ -62,6 +64,7 @@ class HandoffSettings(BaseSettings):
     sla_minutes: int = Field(default=60, ge=1)
     escalation_minutes: int = Field(default=30, ge=1)
     auto_assign: bool = True
+    staff_language: Language = Language.it
     check_interval_seconds: float = Field(default=15.0, gt=0)
 
     crm_webhooks: list[CrmWebhook] = Field(default_factory=list)

@@ -57,6 +57,10 @@ class Keys:
         """STRING open ticket id of a contact; present = the conversation is with a human."""
         return f"{self.prefix}gate:{phone}"
 
+    def contact_tickets(self, phone: str) -> str:
+        """ZSET ticket id -> created epoch ms: every ticket of one contact (latest, GDPR)."""
+        return f"{self.prefix}contact:{phone}:tickets"
+
     def wamid_seen(self, wamid: str) -> str:
         """STRING (TTL 7 days) marking a customer message already appended to a ticket."""
         return f"{self.prefix}wamid:{wamid}"

@@ -506,3 +506,12 @@ class CannedRendered(ApiModel):
 
     id: str
     text: str
+
+
+class OutboxStatus(ApiModel):
+    """Deliveries waiting or dead for one kind (``crm``, ``rasa``, ``outbound``)."""
+
+    kind: str
+    pending: int
+    dead: int
+    last_errors: list[str]

@@ -1,0 +1,1 @@
+"""Routers of the handoff API, one module per resource."""

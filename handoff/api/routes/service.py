@@ -1,0 +1,67 @@
+"""Routes for the action server and the hub (service token): open tickets, the gate."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response, status
+
+from handoff.api.deps import ServiceDep, StateDep
+from handoff.api.routing import HandoffRoute
+from handoff.errors import NotFoundError
+from handoff.models import (
+    CustomerMessageAccepted,
+    CustomerMessageIn,
+    GateState,
+    Ticket,
+    TicketCreate,
+    TicketCreated,
+    normalize_phone,
+)
+
+router = APIRouter(
+    prefix="/api/handoff",
+    tags=["handoff (service)"],
+    dependencies=[ServiceDep],
+    route_class=HandoffRoute,
+)
+
+
+@router.post(
+    "/tickets",
+    status_code=status.HTTP_201_CREATED,
+    responses={200: {"model": TicketCreated, "description": "merged into the open ticket"}},
+)
+async def open_ticket(request: TicketCreate, state: StateDep, response: Response) -> TicketCreated:
+    """Open a ticket (201) or add the reason to the contact's open ticket (200); closes the gate."""
+    created, is_new = await state.tickets.open(request)
+    if not is_new:
+        response.status_code = status.HTTP_200_OK
+    return created
+
+
+@router.get("/tickets/{ticket_id}")
+async def get_ticket(ticket_id: str, state: StateDep) -> Ticket:
+    """One ticket with its summary (used by the simulator and GDPR export)."""
+    return await state.tickets.get(ticket_id)
+
+
+@router.get("/conversations/{phone}/gate")
+async def get_gate(phone: str, state: StateDep) -> GateState:
+    """``human`` while the contact has an open ticket: the bot must stay silent."""
+    return await state.tickets.gate(phone)
+
+
+@router.get("/conversations/{phone}/ticket")
+async def latest_ticket(phone: str, state: StateDep) -> Ticket:
+    """The contact's most recent ticket, open or resolved."""
+    ticket_id = await state.store.latest_ticket_id(normalize_phone(phone))
+    if ticket_id is None:
+        raise NotFoundError(f"{phone} has no ticket")
+    return await state.tickets.get(ticket_id)
+
+
+@router.post("/conversations/{phone}/messages", status_code=status.HTTP_202_ACCEPTED)
+async def add_customer_message(
+    phone: str, message: CustomerMessageIn, state: StateDep
+) -> CustomerMessageAccepted:
+    """Append a customer message to the open ticket (404 when there is none)."""
+    return await state.tickets.customer_message(phone, message)

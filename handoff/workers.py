@@ -1,0 +1,30 @@
+"""Background loops of the handoff service (started and cancelled by the lifespan)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from handoff.tickets import TicketService
+
+logger = logging.getLogger(__name__)
+
+
+async def run_monitor_forever(tickets: TicketService, interval_seconds: float) -> None:
+    """Every interval (real clock): flag SLA breaches, escalate, offer queued tickets."""
+    while True:
+        try:
+            breached, escalated = await tickets.check_deadlines()
+            assigned = await tickets.assign_queued()
+            if breached or escalated or assigned:
+                logger.info(
+                    "deadlines: %s breached, %s escalated, %s assigned",
+                    breached,
+                    escalated,
+                    assigned,
+                )
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("deadline monitor failed; retrying at the next interval")
+        await asyncio.sleep(interval_seconds)
