@@ -30,7 +30,7 @@ class AssignmentService:
         if not available:
             return None
         order = await self._rotation(ticket.team, [a.username for a in agents])
-        matching = [a for a in available if self._covers_area(a, ticket.summary.wants.area)]
+        matching = [a for a in available if self._covers_area(a, ticket.summary.lead.area)]
         if matching:
             best = min(loads[a.username] for a in matching)
             chosen = next(

@@ -29,7 +29,7 @@ def render(text: str, ticket: Ticket, agent: StaffUser) -> str:
         raise InvalidRequestError(
             f"unknown placeholder(s) {', '.join(unknown)}; use {', '.join(PLACEHOLDERS)}"
         )
-    name = ticket.contact.name or ticket.summary.wants.contact_name or ""
+    name = ticket.contact.name or ticket.summary.lead.contact_name or ""
     values = {
         "name": name,
         "first_name": name.split()[0] if name.split() else "",
@@ -37,7 +37,7 @@ def render(text: str, ticket: Ticket, agent: StaffUser) -> str:
         "ticket_id": ticket.id,
         "team": ticket.team,
         "phone": ticket.contact.phone,
-        "area": ticket.summary.wants.area or "",
+        "area": ticket.summary.lead.area or "",
     }
     filled = _PLACEHOLDER.sub(lambda m: values[m.group(1)], text)
     filled = re.sub(r"[ \t]+([,.!?;:])", r"\1", filled)

@@ -39,7 +39,11 @@ class HandoffSettings(BaseSettings):
         validation_alias=AliasChoices("HANDOFF_REDIS_URL", "REDIS_URL"),
     )
     key_prefix: str = "handoff:"
-    simulator_mode: bool = False
+    simulator_mode: bool = Field(
+        default=True,
+        validation_alias=AliasChoices("HANDOFF_SIMULATOR_MODE", "BOT_SIMULATOR_MODE"),
+        description="Local simulator (the hub's default): development secrets allowed.",
+    )
     service_token: SecretStr = SecretStr(DEV_SERVICE_TOKEN)
     hub_url: str = "http://127.0.0.1:8000"
     hub_token: SecretStr | None = None
@@ -53,6 +57,9 @@ class HandoffSettings(BaseSettings):
     csrf_cookie_name: str = "wabot_csrf"
     csrf_header_name: str = "X-CSRF-Token"
     cookie_secure: bool = False
+    argon2_time_cost: int = Field(default=3, ge=1)
+    argon2_memory_kib: int = Field(default=65536, ge=8)
+    argon2_parallelism: int = Field(default=4, ge=1)
     login_max_failures: int = 5
     login_failure_window_minutes: int = 15
     lockout_minutes: int = 15

@@ -71,7 +71,7 @@ def build_event(event: CrmEventName, ticket: Ticket, delivery_id: str) -> CrmEve
         occurred_at=datetime.now(UTC),
         ticket=CrmTicket.model_validate(ticket.model_dump(include=set(CrmTicket.model_fields))),
         contact=ticket.contact,
-        lead=ticket.summary.wants,
+        lead=ticket.summary.lead,
         facts=ticket.summary.facts,
         summary=ticket.summary.text,
     )
@@ -171,7 +171,7 @@ def leads_csv(tickets: Iterable[Ticket]) -> str:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for ticket in tickets:
-        wants = ticket.summary.wants
+        wants = ticket.summary.lead
         row = [
             ticket.id,
             ticket.created_at.isoformat(),

@@ -5,7 +5,7 @@ No I/O here: ``TicketService`` runs these inside a Redis transaction (``TicketSt
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from handoff.errors import ConflictError
 from handoff.models import (
@@ -71,7 +71,7 @@ def add_customer_message(ticket: Ticket, message: TranscriptMessage) -> Change:
         new,
         TicketEvent.customer_message,
         SERVICE,
-        message.ts,
+        message.ts or datetime.now(UTC),
         wamid=message.wamid,
         type=message.type,
     )

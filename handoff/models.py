@@ -7,7 +7,15 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    model_validator,
+)
 
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,31}$")
@@ -105,6 +113,10 @@ def normalize_phone(phone: str) -> str:
     return compact
 
 
+def _empty_to_none(value: object) -> object:
+    return None if value == "" else value
+
+
 def _check_username(name: str) -> str:
     if not _USERNAME.match(name):
         raise ValueError("usernames are 2-32 characters: a-z, 0-9, '.', '_' or '-'")
@@ -137,7 +149,7 @@ class TranscriptMessage(ApiModel):
 
     role: MessageRole
     text: str
-    ts: AwareDatetime
+    ts: Annotated[AwareDatetime | None, BeforeValidator(_empty_to_none)] = None
     type: str = "text"
     wamid: str | None = None
     media_id: str | None = None
@@ -211,7 +223,7 @@ class FactSource(ApiModel):
     """The transcript message a fact was read from."""
 
     message_index: int
-    ts: AwareDatetime
+    ts: AwareDatetime | None
     quote: str
     raw: str
 
@@ -231,7 +243,7 @@ class Summary(ApiModel):
     who: Contact
     reason: Reason
     reasons: list[Reason]
-    wants: LeadSlots
+    lead: LeadSlots = Field(description="lead slots: the form's values, completed from facts")
     facts: list[SummaryFact]
     unanswered: list[str]
     last_messages: list[TranscriptMessage]
@@ -269,6 +281,7 @@ class Ticket(ApiModel):
     created_at: AwareDatetime
     updated_at: AwareDatetime
     sla_deadline: AwareDatetime
+    staff_reply_from: AwareDatetime | None = None
     first_response_at: AwareDatetime | None = None
     sla_breached: bool = False
     escalate_at: AwareDatetime | None = None

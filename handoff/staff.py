@@ -15,23 +15,36 @@ from handoff.errors import ConflictError, InvalidRequestError, NotFoundError
 from handoff.keys import Keys
 from handoff.models import Role, StaffUser, StaffUserCreate, StaffUserUpdate
 
-_HASHER = PasswordHasher()
-# Verified when the username is unknown, so that both cases cost the same time.
-_DUMMY_HASH = _HASHER.hash("wabot-timing-equaliser")
+_TIMING_PASSWORD = "wabot-timing-equaliser"
+
+
+def make_hasher(
+    time_cost: int = 3, memory_kib: int = 65536, parallelism: int = 4
+) -> PasswordHasher:
+    """An argon2id hasher (defaults: RFC 9106 low-memory profile, as argon2-cffi's)."""
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism)
 
 
 class StaffDirectory:
     """Creates, finds and changes staff users."""
 
-    def __init__(self, redis: aioredis.Redis, keys: Keys, teams: set[str]) -> None:
+    def __init__(
+        self,
+        redis: aioredis.Redis,
+        keys: Keys,
+        teams: set[str],
+        hasher: PasswordHasher | None = None,
+    ) -> None:
         self.redis = redis
         self.keys = keys
         self.teams = teams
+        self.hasher = hasher or make_hasher()
+        self._dummy_hash: str | None = None
 
     async def create(self, new_user: StaffUserCreate) -> StaffUser:
         """Store a new user; the username must be free."""
         self._check_teams(new_user.teams)
-        password_hash = await asyncio.to_thread(_HASHER.hash, new_user.password)
+        password_hash = await asyncio.to_thread(self.hasher.hash, new_user.password)
         user = StaffUser(
             **new_user.model_dump(exclude={"password"}),
             password_hash=password_hash,
@@ -74,7 +87,7 @@ class StaffDirectory:
         fields = changes.model_dump(exclude_unset=True, exclude={"password"})
         self._check_teams(fields.get("teams") or [])
         if changes.password is not None:
-            fields["password_hash"] = await asyncio.to_thread(_HASHER.hash, changes.password)
+            fields["password_hash"] = await asyncio.to_thread(self.hasher.hash, changes.password)
         return await self._change(username, lambda user: user.model_copy(update=fields))
 
     async def set_online(self, username: str, online: bool) -> StaffUser:
@@ -83,17 +96,23 @@ class StaffDirectory:
 
     async def verify(self, user: StaffUser | None, password: str) -> bool:
         """Check a password in a worker thread; rehash when the parameters changed."""
-        stored = user.password_hash if user else _DUMMY_HASH
+        stored = user.password_hash if user else await self._timing_hash()
         try:
-            await asyncio.to_thread(_HASHER.verify, stored, password)
+            await asyncio.to_thread(self.hasher.verify, stored, password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return False
-        if user is not None and _HASHER.check_needs_rehash(stored):
-            new_hash = await asyncio.to_thread(_HASHER.hash, password)
+        if user is not None and self.hasher.check_needs_rehash(stored):
+            new_hash = await asyncio.to_thread(self.hasher.hash, password)
             await self._change(
                 user.username, lambda u: u.model_copy(update={"password_hash": new_hash})
             )
         return user is not None
+
+    async def _timing_hash(self) -> str:
+        """A hash verified for unknown usernames, so both cases cost the same time."""
+        if self._dummy_hash is None:
+            self._dummy_hash = await asyncio.to_thread(self.hasher.hash, _TIMING_PASSWORD)
+        return self._dummy_hash
 
     async def agents_of(self, team: str) -> list[StaffUser]:
         """Enabled agents who work for a team (no teams listed = every team)."""

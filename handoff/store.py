@@ -89,11 +89,6 @@ class TicketStore:
         value = await self.redis.get(self.keys.gate(phone))
         return value.decode() if isinstance(value, bytes) else value
 
-    async def latest_ticket_id(self, phone: str) -> str | None:
-        """The contact's most recent ticket id, open or resolved."""
-        ids = await self.redis.zrevrange(self.keys.contact_tickets(phone), 0, 0)
-        return _text(ids[0]) if ids else None
-
     async def next_ticket_id(self) -> str:
         """A new, never reused ticket id."""
         number = await self.redis.incr(self.keys.ticket_seq())

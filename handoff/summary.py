@@ -68,12 +68,12 @@ def build_summary(
     """Build the structured summary and its rendered text (at most 1,000 characters)."""
     read = transcript_facts(transcript, contact.language, extract or default_extractor())
     facts = merge_lead(lead, read, transcript)
-    wants = _wants(lead, facts)
+    wanted = _wants(lead, facts)
     summary = Summary(
         who=contact,
         reason=reasons[0],
         reasons=reasons,
-        wants=wants,
+        lead=wanted,
         facts=facts,
         unanswered=list(dict.fromkeys(q.strip() for q in unanswered if q.strip())),
         last_messages=transcript[-LAST_MESSAGES:],
@@ -225,11 +225,11 @@ def render_text(summary: Summary, language: Language = Language.it) -> str:
     labels = _LABELS[language]
     head = [_who_line(summary.who)]
     head.append(f"{labels['reason']}: " + ", ".join(labels[r.value] for r in summary.reasons))
-    wants = _wants_line(summary.wants, labels, language)
-    if wants:
-        head.append(f"{labels['wants']}: {wants}")
+    wanted = _wants_line(summary.lead, labels, language)
+    if wanted:
+        head.append(f"{labels['wants']}: {wanted}")
     extra = [f for f in summary.facts if f.key not in LEAD_KEYS or f.origin == "transcript"]
-    shown = [f for f in extra if f.key not in LEAD_KEYS or getattr(summary.wants, f.key) is None]
+    shown = [f for f in extra if f.key not in LEAD_KEYS or getattr(summary.lead, f.key) is None]
     if shown:
         items = "; ".join(_fact_item(f) for f in shown)
         head.append(f"{labels['facts']}: {items}")
@@ -284,7 +284,7 @@ def _fit(lines: list[str], messages: list[TranscriptMessage], labels: dict[str, 
 
 
 def _message_line(message: TranscriptMessage, labels: dict[str, str], width: int) -> str:
-    stamp = message.ts.strftime("%d/%m %H:%M")
+    stamp = message.ts.strftime("%d/%m %H:%M") if message.ts else "--/-- --:--"
     text = " ".join(message.text.split()) or f"[{message.type}]"
     return f"[{stamp}] {labels[message.role.value]}: {_clip(text, width)}"
 

@@ -169,6 +169,11 @@ class TicketService:
         """One ticket with its summary, transcript, notes and history."""
         return await self.store.get(ticket_id)
 
+    async def of_contact(self, phone: str) -> list[Ticket]:
+        """Every ticket of one contact, newest first."""
+        key = self.store.keys.contact_tickets(normalize_phone(phone))
+        return await self.store.get_many(list(await self.store.redis.zrevrange(key, 0, -1)))
+
     async def claim(self, ticket_id: str, user: StaffUser) -> Ticket:
         """Take a queued ticket; exactly one of several concurrent claims wins."""
         ticket = await self.store.get(ticket_id)
@@ -357,6 +362,7 @@ class TicketService:
             created_at=opened_at,
             updated_at=opened_at,
             sla_deadline=team.sla_deadline(priority, opened_at),
+            staff_reply_from=team.calendar.next_opening(opened_at),
             escalate_at=team.escalation_time(opened_at),
             lead=request.lead,
             transcript=list(request.transcript),
@@ -374,7 +380,6 @@ class TicketService:
         ticket = change.ticket
         known = {(m.role, m.ts, m.text) for m in ticket.transcript}
         ticket.transcript += [m for m in request.transcript if (m.role, m.ts, m.text) not in known]
-        ticket.transcript.sort(key=lambda m: m.ts)
         if request.lead is not None:
             merged = (ticket.lead or LeadSlots()).model_dump() | request.lead.model_dump(
                 exclude_none=True

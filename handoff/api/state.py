@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import httpx
 import redis.asyncio as aioredis
+from argon2 import PasswordHasher
 from redis.exceptions import RedisError
 
 from handoff.assignment import AssignmentService
@@ -20,7 +21,7 @@ from handoff.keys import Keys
 from handoff.models import Role, StaffUserCreate
 from handoff.outbox import Outbox, OutboxJob
 from handoff.sessions import SessionService
-from handoff.staff import StaffDirectory
+from handoff.staff import StaffDirectory, make_hasher
 from handoff.store import TicketStore
 from handoff.teams import TeamDirectory, load_teams
 from handoff.tickets import TicketService
@@ -46,6 +47,13 @@ class HandoffState:
     outbox: Outbox
     crm_deliverer: CrmDeliverer
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+
+def hasher_for(settings: HandoffSettings) -> PasswordHasher:
+    """The argon2 hasher with the configured cost."""
+    return make_hasher(
+        settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism
+    )
 
 
 def connect_redis(settings: HandoffSettings) -> aioredis.Redis:
@@ -84,7 +92,7 @@ async def build_state(settings: HandoffSettings) -> HandoffState:
     store = TicketStore(
         redis, keys, audit_maxlen=settings.audit_maxlen, events_maxlen=settings.events_maxlen
     )
-    directory = StaffDirectory(redis, keys, set(teams.teams))
+    directory = StaffDirectory(redis, keys, set(teams.teams), hasher_for(settings))
     outbox = Outbox(
         redis,
         keys,

@@ -6,7 +6,6 @@ from fastapi import APIRouter, Response, status
 
 from handoff.api.deps import ServiceDep, StateDep
 from handoff.api.routing import HandoffRoute
-from handoff.errors import NotFoundError
 from handoff.models import (
     CustomerMessageAccepted,
     CustomerMessageIn,
@@ -14,7 +13,6 @@ from handoff.models import (
     Ticket,
     TicketCreate,
     TicketCreated,
-    normalize_phone,
 )
 
 router = APIRouter(
@@ -50,13 +48,10 @@ async def get_gate(phone: str, state: StateDep) -> GateState:
     return await state.tickets.gate(phone)
 
 
-@router.get("/conversations/{phone}/ticket")
-async def latest_ticket(phone: str, state: StateDep) -> Ticket:
-    """The contact's most recent ticket, open or resolved."""
-    ticket_id = await state.store.latest_ticket_id(normalize_phone(phone))
-    if ticket_id is None:
-        raise NotFoundError(f"{phone} has no ticket")
-    return await state.tickets.get(ticket_id)
+@router.get("/conversations/{phone}/tickets")
+async def contact_tickets(phone: str, state: StateDep) -> list[Ticket]:
+    """Every ticket of the contact, newest first (simulator checks, GDPR export)."""
+    return await state.tickets.of_contact(phone)
 
 
 @router.post("/conversations/{phone}/messages", status_code=status.HTTP_202_ACCEPTED)
