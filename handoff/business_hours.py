@@ -1,14 +1,15 @@
 """Business calendars: weekly hours, public holidays and closures, in one time zone.
 
 All arithmetic is done in UTC, so a DST change inside opening hours counts real minutes;
-results are returned in the calendar's time zone.
+results are returned in the calendar's time zone as fixed UTC offsets (a ``ZoneInfo``
+datetime with ``fold=1`` never compares equal across zones).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -97,9 +98,14 @@ class BusinessCalendar:
         remaining = timedelta(minutes=minutes)
         for opens, closes in self._spans_from(start):
             if remaining <= closes - opens:
-                return (opens + remaining).astimezone(self.timezone)
+                return self.local(opens + remaining)
             remaining -= closes - opens
         raise AssertionError("unreachable: _spans_from raises when it runs out")
+
+    def local(self, at: datetime) -> datetime:
+        """``at`` in the calendar's time zone, as a fixed UTC offset (safe to compare)."""
+        moment = _to_utc(at).astimezone(self.timezone)
+        return moment.replace(tzinfo=timezone(moment.utcoffset() or timedelta()), fold=0)
 
     def business_minutes_between(self, start: datetime, end: datetime) -> float:
         """Opening minutes between two instants (0 when ``end`` is before ``start``)."""

@@ -7,6 +7,7 @@ from typing import Literal
 
 import httpx
 from pydantic import BaseModel, ConfigDict, ValidationError
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from handoff.errors import UpstreamError
 
@@ -27,6 +28,7 @@ class OutboundMessage(BaseModel):
     origin: Literal["agent", "system"]
     agent_id: str | None = None
     ticket_id: str | None = None
+    idempotency_key: str | None = None
 
 
 class OutboundAccepted(BaseModel):
@@ -44,6 +46,18 @@ class HubClient:
         self.http = http
         self.url = base_url.rstrip("/") + "/api/outbound/messages"
         self.headers = {"Authorization": f"Bearer {token}"}
+
+    async def send_with_retry(self, message: OutboundMessage, attempts: int = 3) -> str:
+        """``send`` retried on 429/5xx/network errors (same idempotency key: sent once)."""
+        async for attempt in AsyncRetrying(
+            stop=stop_after_attempt(attempts),
+            wait=wait_exponential(multiplier=0.2, max=1.0),
+            retry=retry_if_exception_type(DeliveryError),
+            reraise=True,
+        ):
+            with attempt:
+                return await self.send(message)
+        raise AssertionError("unreachable: tenacity reraises")
 
     async def send(self, message: OutboundMessage) -> str:
         """Queue one message on the hub; returns its message id."""

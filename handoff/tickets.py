@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -119,7 +120,7 @@ class TicketService:
             team=ticket.team,
             priority=ticket.priority,
             status=ticket.status,
-            sla_deadline=ticket.sla_deadline.astimezone(calendar.timezone),
+            sla_deadline=calendar.local(ticket.sla_deadline),
             is_open_now=calendar.is_open(opened_at),
             staff_reply_from=calendar.next_opening(opened_at),
         )
@@ -201,9 +202,10 @@ class TicketService:
             origin="agent",
             agent_id=user.username,
             ticket_id=ticket.id,
+            idempotency_key=f"reply:{ticket.id}:{uuid.uuid4().hex}",
         )
         try:
-            message_id = await self.hub.send(message)
+            message_id = await self.hub.send_with_retry(message)
         except DeliveryError as exc:
             raise UpstreamError(f"the hub did not take the reply ({exc}); try again") from exc
         change = await self.store.mutate(
@@ -448,7 +450,11 @@ class TicketService:
 
     async def _notify_customer(self, ticket: Ticket, text: str) -> None:
         message = OutboundMessage(
-            to=ticket.contact.phone, text=text, origin="system", ticket_id=ticket.id
+            to=ticket.contact.phone,
+            text=text,
+            origin="system",
+            ticket_id=ticket.id,
+            idempotency_key=f"notice:{ticket.id}:{uuid.uuid4().hex}",
         )
         try:
             await self.hub.send(message)
