@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any
 
 import yaml
@@ -32,7 +31,7 @@ from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
 from facts.lexicon import DATA_DIR
-from facts.nlp import blank_pipeline, is_common_word
+from facts.nlp import LANGUAGES, blank_pipeline, is_common_word
 from facts.text import fold
 
 JOINERS = frozenset({"e", "o", "oppure", "or", "and", ",", "/", "&", "ed", "od"})
@@ -96,46 +95,46 @@ def _variants_of(entry: dict[str, Any]) -> list[Variant]:
     return variants
 
 
-@dataclass
+def _build_matcher(nlp: Language, variants: list[Variant]) -> PhraseMatcher:
+    """Build the PhraseMatcher of all variants for one pipeline."""
+    matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
+    for index, variant in enumerate(variants):
+        matcher.add(str(index), [nlp.make_doc(variant.text)])
+    return matcher
+
+
+def _fuzzy_buckets(variants: list[Variant]) -> dict[tuple[str, int], list[Variant]]:
+    """Group plain variants by first letter and token count for fast fuzzy search."""
+    buckets: dict[tuple[str, int], list[Variant]] = defaultdict(list)
+    for variant in variants:
+        if not variant.ambiguous and len(variant.text) >= MIN_FUZZY_LENGTH:
+            buckets[(variant.text[0], len(variant.text.split()))].append(variant)
+    return dict(buckets)
+
+
+@dataclass(frozen=True)
 class Gazetteer:
-    """Canonical names with their variants, matched in folded spaCy docs."""
+    """Canonical names with their variants, matched in folded spaCy docs (read-only)."""
 
     variants: list[Variant]
     cues: Cues
-    blocked: frozenset[str] = frozenset()
-    _matchers: dict[str, PhraseMatcher] = field(default_factory=dict, repr=False)
+    blocked: frozenset[str]
+    matchers: dict[str, PhraseMatcher] = field(repr=False)
+    fuzzy_buckets: dict[tuple[str, int], list[Variant]] = field(repr=False)
 
     @classmethod
     def from_entries(
         cls, entries: list[dict[str, Any]], cues: Cues, blocked: frozenset[str] = frozenset()
     ) -> Gazetteer:
-        """Build a gazetteer from YAML entries."""
+        """Build a gazetteer (and its matchers for every language) from YAML entries."""
         variants = [variant for entry in entries for variant in _variants_of(entry)]
-        return cls(variants=variants, cues=cues, blocked=blocked)
+        matchers = {lang: _build_matcher(blank_pipeline(lang), variants) for lang in LANGUAGES}
+        return cls(variants, cues, blocked, matchers, _fuzzy_buckets(variants))
 
-    @cached_property
+    @property
     def canonical_names(self) -> list[str]:
         """Return the canonical names in file order."""
         return list(dict.fromkeys(variant.canonical for variant in self.variants))
-
-    @cached_property
-    def _fuzzy_buckets(self) -> dict[tuple[str, int], list[Variant]]:
-        """Group plain variants by first letter and token count for fast fuzzy search."""
-        buckets: dict[tuple[str, int], list[Variant]] = defaultdict(list)
-        for variant in self.variants:
-            if not variant.ambiguous and len(variant.text) >= MIN_FUZZY_LENGTH:
-                buckets[(variant.text[0], len(variant.text.split()))].append(variant)
-        return dict(buckets)
-
-    def matcher(self, nlp: Language) -> PhraseMatcher:
-        """Return (building once) the PhraseMatcher for one pipeline."""
-        key = nlp.lang
-        if key not in self._matchers:
-            matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
-            for index, variant in enumerate(self.variants):
-                matcher.add(str(index), [nlp.make_doc(variant.text)])
-            self._matchers[key] = matcher
-        return self._matchers[key]
 
     def find(self, doc: Doc, text: str, *, anywhere: bool = False) -> list[GazetteerMatch]:
         """Find canonical names in a folded doc of `text`, leftmost-longest first.
@@ -148,7 +147,7 @@ class Gazetteer:
         """
         nlp = blank_pipeline(doc.lang_)
         by_span: dict[tuple[int, int], list[Variant]] = defaultdict(list)
-        for match_id, start, end in self.matcher(nlp)(doc):
+        for match_id, start, end in self.matchers[doc.lang_](doc):
             by_span[(start, end)].append(self.variants[int(nlp.vocab.strings[match_id])])
         found: list[GazetteerMatch] = []
         accepted = []
@@ -241,7 +240,7 @@ class Gazetteer:
         if not self._is_fuzzy_candidate(span):
             return None
         query = " ".join(token.lower_ for token in span)
-        bucket = self._fuzzy_buckets.get((query[0], len(span)))
+        bucket = self.fuzzy_buckets.get((query[0], len(span)))
         if not bucket:
             return None
         limit = 1 if len(query) < 8 else 2

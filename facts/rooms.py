@@ -50,9 +50,9 @@ def rooms_candidates(text: str, lang: str | None = None) -> list[Candidate]:
         value = ROOM_WORDS[prefix]
         candidates.append(Candidate(FactKey.ROOMS, value, match.start(), match.end()))
     for match in COUNT_RE.finditer(folded):
-        value = _count(match)
-        if value is not None:
-            candidates.append(Candidate(FactKey.ROOMS, value, match.start(), match.end()))
+        count = _count(match)
+        if count is not None:
+            candidates.append(Candidate(FactKey.ROOMS, count, match.start(), match.end()))
     if lang == "en" or re.search(r"\bstudio\s+(?:flat|apartment|apt)\b|\bbedsit\b", folded):
         for match in STUDIO_RE.finditer(folded):
             candidates.append(Candidate(FactKey.ROOMS, 1, match.start(), match.end()))

@@ -244,4 +244,7 @@ def parse_timeframe(
     if not text or not text.strip():
         return None
     found = timeframe_candidates(text, now=now, bare=True)
-    return found[0].value if found else None
+    if not found:
+        return None
+    value = found[0].value
+    return value if isinstance(value, int | str) else round(value)
