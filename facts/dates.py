@@ -188,10 +188,22 @@ def _relative_dates(folded: str, today: date) -> list[Candidate]:
         resolved = today + timedelta(days=RELATIVE_DAYS[match.group("relative")])
         found.append(Candidate(FactKey.DATE, resolved.isoformat(), *match.span()))
     for match in WEEKDAY_RE.finditer(folded):
+        if _is_habitual(folded, match):
+            continue
         ahead = (WEEKDAYS[match.group("weekday")] - today.weekday() - 1) % 7 + 1
         resolved = today + timedelta(days=ahead)
         found.append(Candidate(FactKey.DATE, resolved.isoformat(), *match.span()))
     return found
+
+
+HABITUAL_BEFORE = re.compile(r"(?:\b(?:il|la|di|ogni|every|nel|tutti\s+i|tutte\s+le))\s+$")
+
+
+def _is_habitual(folded: str, match: re.Match[str]) -> bool:
+    """Tell whether a weekday means every week ("il sabato", "every Monday")."""
+    if match.group("pre") or match.group("post"):
+        return False
+    return bool(HABITUAL_BEFORE.search(folded[max(0, match.start() - 12) : match.start()]))
 
 
 def date_candidates(text: str, *, now: datetime | None = None) -> list[Candidate]:

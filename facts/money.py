@@ -1,8 +1,9 @@
 """Money: budgets (`budget_max`) and other amounts (`amount`).
 
 An expression is money when it has a currency ("€", "euro"), a multiplier ("k",
-"mila", "milioni", "1.5M"), a monthly period ("al mese", "per month") or a budget
-cue ("budget 300000", "max 1200"). A bare number alone never is.
+"mila", "milioni", "1.5M"), a monthly period ("al mese", "per month"), thousands
+separators on a number of at least 10,000 ("320.000") or a budget cue
+("budget 300000", "max 1200"). A bare number alone ("3", "2024", "300000") never is.
 It is a budget unless a nearer word says it is something else: a deposit, a fee,
 condo costs, a salary, a mortgage or its instalment, taxes ("caparra", "spese",
 "provvigione", "mutuo", "deposit", "fee"...). Those become `amount`.
@@ -141,6 +142,34 @@ OTHER_CUES = frozenset(
         "imposte",
     }
 )
+# "320.000" / "1,250,000": thousands separators on a large number are written money.
+GROUPED_RE = re.compile(r"\d{1,3}(?:([.,])\d{3})(?:\1\d{3})*")
+GROUPED_MONEY_MIN = 10_000
+GROUPED_FOLLOWERS = frozenset(
+    {
+        "di",
+        "e",
+        "ed",
+        "ma",
+        "per",
+        "o",
+        "and",
+        "but",
+        "or",
+        "for",
+        "con",
+        "with",
+        "circa",
+        "trattabili",
+        "negoziabili",
+        "tondi",
+        "max",
+        "massimo",
+        "budget",
+        "come",
+        "as",
+    }
+)
 MAX_BUDGET = 100_000_000
 MIN_BUDGET = 100
 
@@ -175,6 +204,9 @@ def _is_explicit(match: re.Match[str], tag: str, value: float) -> bool:
     """
     if any(match.group(f"{name}{tag}") for name in ("cur_a", "cur_b", "mult")):
         return True
+    if value >= GROUPED_MONEY_MIN and GROUPED_RE.fullmatch(match.group(f"num{tag}")):
+        following = re.match(r"\s*([a-z]+)", match.string[match.end() :])
+        return following is None or following.group(1) in GROUPED_FOLLOWERS
     return bool(match.group(f"per{tag}")) and value >= MIN_BUDGET
 
 

@@ -21,6 +21,8 @@ from facts import FactKey, extract_facts
         ("lunedì prossimo", "2026-03-09"),
         ("lunedi prossimo", "2026-03-09"),
         ("next Friday", "2026-03-06"),
+        ("ci vediamo sabato", "2026-03-07"),
+        ("sabato prossimo", "2026-03-07"),
         ("domani", "2026-03-03"),
         ("tomorrow", "2026-03-03"),
         ("1° maggio", "2026-05-01"),
@@ -32,6 +34,16 @@ def test_dates(text: str, expected: str, now: datetime) -> None:
     assert values == [expected]
 
 
-@pytest.mark.parametrize("text", ["3/4 locali", "31/02/2026", "1.200 euro", "2024"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "3/4 locali",
+        "31/02/2026",
+        "1.200 euro",
+        "2024",
+        "a che ora aprite il sabato?",
+        "every Monday",
+    ],
+)
 def test_not_dates(text: str, now: datetime) -> None:
     assert FactKey.DATE not in {f.key for f in extract_facts(text, now=now)}

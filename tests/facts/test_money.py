@@ -27,6 +27,7 @@ from facts import FactKey, extract_facts, parse_budget
         ("trecentomila euro", 300_000),
         ("fino a 350.000", 350_000),
         ("Budget: 300", 300_000),  # bare with a cue: under 500 means thousands
+        ("l'annuncio in via Tortona a 320.000, è disponibile?", 320_000),  # grouped thousands
     ],
 )
 def test_budget_in_free_text(text: str, expected: int) -> None:
