@@ -38,6 +38,7 @@ class HandoffSettings(BaseSettings):
         default="redis://127.0.0.1:6379/0",
         validation_alias=AliasChoices("HANDOFF_REDIS_URL", "REDIS_URL"),
     )
+    redis_max_connections: int = Field(default=128, ge=8)
     key_prefix: str = "handoff:"
     simulator_mode: bool = Field(
         default=True,

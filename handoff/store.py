@@ -89,11 +89,6 @@ class TicketStore:
         value = await self.redis.get(self.keys.gate(phone))
         return value.decode() if isinstance(value, bytes) else value
 
-    async def next_ticket_id(self) -> str:
-        """A new, never reused ticket id."""
-        number = await self.redis.incr(self.keys.ticket_seq())
-        return f"T-{number:06d}"
-
     async def create_or_merge(
         self,
         phone: str,
@@ -112,7 +107,8 @@ class TicketStore:
                     if old is not None and old.status.is_open:
                         change = await merge(old)
                     else:
-                        new_id = new_id or await self.next_ticket_id()
+                        # on the watched connection: a second pool connection could deadlock
+                        new_id = new_id or _ticket_id(await pipe.incr(self.keys.ticket_seq()))
                         old, change = None, await create(new_id)
                     pipe.multi()
                     self._write(pipe, old, change)
@@ -267,6 +263,11 @@ def _audit_entry(entry_id: bytes | str, fields: dict[bytes | str, bytes | str]) 
         at=datetime.fromisoformat(text["at"] or ""),
         detail=json.loads(text["detail"] or "{}"),
     )
+
+
+def _ticket_id(number: int) -> str:
+    """Ticket ids are ``T-000001``, ``T-000002``... never reused."""
+    return f"T-{number:06d}"
 
 
 def _text(value: bytes | str | None) -> str | None:

@@ -101,9 +101,20 @@ class TicketService:
         team = self._team(request.team or self.teams.route(request.reason, request.lead))
         priority = request.priority or DEFAULT_PRIORITY.get(request.reason, Priority.normal)
         opened_at = request.opened_at
+        reasons = [request.reason]
+        summary: Summary | None = None
+        if await self.store.open_ticket_id(request.contact.phone) is None:
+            # computed before the transaction, so no Redis connection waits on spaCy
+            summary = await self._summary(
+                request.contact, reasons, request.lead, request.transcript, request.unanswered
+            )
 
         async def create(ticket_id: str) -> Change:
-            return await self._new_ticket(ticket_id, request, team, priority)
+            nonlocal summary
+            summary = summary or await self._summary(
+                request.contact, reasons, request.lead, request.transcript, request.unanswered
+            )
+            return _new_ticket(ticket_id, request, team, priority, summary)
 
         async def merge(old: Ticket) -> Change:
             return await self._merge(old, request)
@@ -345,37 +356,6 @@ class TicketService:
 
     # --- helpers -------------------------------------------------------------------------
 
-    async def _new_ticket(
-        self, ticket_id: str, request: TicketCreate, team: Team, priority: Priority
-    ) -> Change:
-        opened_at = request.opened_at
-        reasons = [request.reason]
-        summary = await self._summary(
-            request.contact, reasons, request.lead, request.transcript, request.unanswered
-        )
-        ticket = Ticket(
-            id=ticket_id,
-            contact=request.contact,
-            reason=request.reason,
-            reasons=reasons,
-            team=team.name,
-            priority=priority,
-            status=TicketStatus.queued,
-            created_at=opened_at,
-            updated_at=opened_at,
-            sla_deadline=team.sla_deadline(priority, opened_at),
-            staff_reply_from=team.calendar.next_opening(opened_at),
-            escalate_at=team.escalation_time(opened_at),
-            lead=request.lead,
-            transcript=list(request.transcript),
-            unanswered=list(request.unanswered),
-            summary=summary,
-        )
-        detail = {"reason": request.reason.value, "team": team.name, "priority": priority.value}
-        return lifecycle.record(
-            ticket, TicketEvent.created, SERVICE, opened_at, ["created"], **detail
-        )
-
     async def _merge(self, old: Ticket, request: TicketCreate) -> Change:
         bump = request.priority or DEFAULT_PRIORITY.get(request.reason)
         change = lifecycle.add_reason(old, request.reason, bump, request.opened_at)
@@ -507,6 +487,33 @@ class TicketService:
             raise InvalidRequestError(
                 f"{username} does not work for team {team}; transfer to the team"
             )
+
+
+def _new_ticket(
+    ticket_id: str, request: TicketCreate, team: Team, priority: Priority, summary: Summary
+) -> Change:
+    """The ``created`` change of a new ticket (SLA and escalation from the message time)."""
+    opened_at = request.opened_at
+    ticket = Ticket(
+        id=ticket_id,
+        contact=request.contact,
+        reason=request.reason,
+        reasons=[request.reason],
+        team=team.name,
+        priority=priority,
+        status=TicketStatus.queued,
+        created_at=opened_at,
+        updated_at=opened_at,
+        sla_deadline=team.sla_deadline(priority, opened_at),
+        staff_reply_from=team.calendar.next_opening(opened_at),
+        escalate_at=team.escalation_time(opened_at),
+        lead=request.lead,
+        transcript=list(request.transcript),
+        unanswered=list(request.unanswered),
+        summary=summary,
+    )
+    detail = {"reason": request.reason.value, "team": team.name, "priority": priority.value}
+    return lifecycle.record(ticket, TicketEvent.created, SERVICE, opened_at, ["created"], **detail)
 
 
 _OPEN = tuple(s.value for s in TicketStatus if s.is_open)

@@ -57,13 +57,16 @@ def hasher_for(settings: HandoffSettings) -> PasswordHasher:
 
 
 def connect_redis(settings: HandoffSettings) -> aioredis.Redis:
-    """A redis.asyncio client with explicit timeouts (strings decoded)."""
-    return aioredis.from_url(
+    """A redis.asyncio client with a bounded pool and explicit timeouts (strings decoded)."""
+    pool = aioredis.BlockingConnectionPool.from_url(
         settings.redis_url,
         decode_responses=True,
+        max_connections=settings.redis_max_connections,
+        timeout=30,
         socket_connect_timeout=5,
         health_check_interval=30,
     )
+    return aioredis.Redis.from_pool(pool)
 
 
 async def check_redis(redis: aioredis.Redis, settings: HandoffSettings) -> None:
