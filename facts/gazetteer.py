@@ -145,12 +145,21 @@ class Gazetteer:
             anywhere: accept ambiguous variants and typos without a cue (the user
                 was asked for exactly this, e.g. the area slot).
         """
+        found = self._find_exact(doc, text, anywhere=anywhere)
+        taken = {
+            token.i for match in found for token in doc.char_span(match.start, match.end) or ()
+        }
+        found += self._find_fuzzy(doc, taken, found, anywhere=anywhere)
+        return sorted(found, key=lambda match: match.start)
+
+    def _find_exact(self, doc: Doc, text: str, *, anywhere: bool) -> list[GazetteerMatch]:
+        """Match variants exactly; keep the longest of overlapping accepted matches."""
         nlp = blank_pipeline(doc.lang_)
         by_span: dict[tuple[int, int], list[Variant]] = defaultdict(list)
         for match_id, start, end in self.matchers[doc.lang_](doc):
             by_span[(start, end)].append(self.variants[int(nlp.vocab.strings[match_id])])
         found: list[GazetteerMatch] = []
-        accepted = []
+        spans: list[Span] = []
         for start, end in sorted(by_span):
             span = doc[start:end]
             variant = next(
@@ -158,7 +167,7 @@ class Gazetteer:
                 None,
             )
             if variant is not None:
-                accepted.append(Span(doc, start, end, label=variant.canonical))
+                spans.append(span)
                 found.append(
                     GazetteerMatch(
                         variant.canonical,
@@ -167,12 +176,8 @@ class Gazetteer:
                         ambiguous=variant.ambiguous,
                     )
                 )
-        exact = filter_spans(accepted)
-        kept = {(span.start_char, span.end_char) for span in exact}
-        found = [match for match in found if (match.start, match.end) in kept]
-        taken = {index for span in exact for index in range(span.start, span.end)}
-        found += self._find_fuzzy(doc, taken, found, anywhere=anywhere)
-        return sorted(found, key=lambda match: match.start)
+        kept = {(span.start_char, span.end_char) for span in filter_spans(spans)}
+        return [match for match in found if (match.start, match.end) in kept]
 
     def _accepts(
         self, variant: Variant, span: Span, text: str, found: list[GazetteerMatch], anywhere: bool
