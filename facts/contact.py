@@ -1,4 +1,8 @@
-"""Phone numbers (E.164, via phonenumbers) and email addresses (via email-validator)."""
+"""Phone numbers (E.164, via phonenumbers) and email addresses (via email-validator).
+
+Phone numbers must be valid for their region; a number written with its international
+prefix ("+44 ...", "0044 ...") only needs a possible length.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,9 @@ from facts.text import Candidate
 
 EMAIL_RE = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
 MIN_PHONE_DIGITS = 6
+# A number written with its international prefix is a phone number even when its range
+# is not (yet) assigned in phonenumbers' metadata (e.g. UK +44 7700 900xxx).
+INTERNATIONAL_PREFIX = re.compile(r"\+|00[1-9]")
 
 
 def normalise_email(address: str) -> str | None:
@@ -47,11 +54,20 @@ def phone_candidates(text: str, default_region: str = "IT") -> list[Candidate]:
     """Return the `contact_phone` candidates of a message, in E.164."""
     if sum(char.isdigit() for char in text) < MIN_PHONE_DIGITS:
         return []
+    found = _matches(text, default_region, phonenumbers.Leniency.VALID)
+    if not found:
+        found = [
+            candidate
+            for candidate in _matches(text, default_region, phonenumbers.Leniency.POSSIBLE)
+            if INTERNATIONAL_PREFIX.match(text, candidate.start)
+        ]
+    return found
+
+
+def _matches(text: str, default_region: str, leniency: int) -> list[Candidate]:
+    """Run phonenumbers' matcher at one leniency."""
     found = []
-    matcher = phonenumbers.PhoneNumberMatcher(
-        text, default_region, leniency=phonenumbers.Leniency.VALID
-    )
-    for match in matcher:
+    for match in phonenumbers.PhoneNumberMatcher(text, default_region, leniency=leniency):
         value = phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
         found.append(Candidate(FactKey.CONTACT_PHONE, value, match.start, match.end))
     return found

@@ -35,6 +35,39 @@ from facts.nlp import LANGUAGES, blank_pipeline, is_common_word
 from facts.text import fold
 
 JOINERS = frozenset({"e", "o", "oppure", "or", "and", ",", "/", "&", "ed", "od"})
+# Words that may surround a whole-message answer ("Garibaldi please", "Isola, grazie").
+FILLERS = frozenset(
+    {
+        "please",
+        "pls",
+        "grazie",
+        "thanks",
+        "thank",
+        "you",
+        "per",
+        "favore",
+        "perfavore",
+        "ok",
+        "si",
+        "yes",
+        "allora",
+        "magari",
+        "forse",
+        "maybe",
+        "preferibilmente",
+        "preferably",
+        "ideally",
+        "idealmente",
+        "direi",
+        "say",
+        "let's",
+        "tipo",
+        "like",
+        "ciao",
+        "hi",
+        "hello",
+    }
+)
 MIN_FUZZY_LENGTH = 5
 
 
@@ -281,7 +314,7 @@ def _is_spelt_as(variant: Variant, raw: str) -> bool:
 
 
 def _is_whole_message(span: Span, cues: Cues) -> bool:
-    """Tell whether only cues and punctuation surround the span in the message."""
+    """Tell whether only cues, fillers and punctuation surround the span in the message."""
     doc = span.doc
     others = [token for token in doc if token.i < span.start or token.i >= span.end]
     return all(
@@ -289,5 +322,6 @@ def _is_whole_message(span: Span, cues: Cues) -> bool:
         or token.is_space
         or token.lower_ in cues.before
         or token.lower_ in cues.after
+        or token.lower_ in FILLERS
         for token in others
     )

@@ -384,11 +384,25 @@ def find_person_name(text: str, lang: str | None = None) -> Candidate | None:
     )
 
 
+def _first_clause_answer(text: str) -> Candidate | None:
+    """Accept a clause made only of a known first name and surname ("Olivia Brown, ...")."""
+    for clause in re.split(r"[,;\n]", text):
+        found = _whole_answer(clause.strip())
+        if found is not None and is_first_name(str(found.value).split()[0]):
+            return found
+    return None
+
+
 def parse_person_name(text: str, lang: str | None = None) -> str | None:
     """Return the title-cased name in an answer to "what is your name?", or None."""
-    if not text or len(text) > 80 or "@" in text:
+    if not text or len(text) > 120:
         return None
-    found = find_person_name(text, lang) or _whole_answer(text.strip())
+    text = text.strip()
+    found = (
+        find_person_name(text, lang)
+        or (_whole_answer(text) if "@" not in text else None)
+        or _first_clause_answer(text)
+    )
     if found is None:
         return None
     return str(found.value)

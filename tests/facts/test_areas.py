@@ -71,6 +71,8 @@ def test_match_area_rejects_nonsense(text: str) -> None:
         ("vivo a Pero", ["Pero"]),
         ("casa a Monza", ["Monza"]),
         ("cerco a Milano zona Isola", ["Isola"]),
+        ("Garibaldi please", ["Garibaldi"]),  # an ambiguous name as the whole answer
+        ("Isola, grazie", ["Isola"]),
     ],
 )
 def test_areas_in_free_text(text: str, expected: list[str]) -> None:

@@ -15,6 +15,7 @@ from facts import FactKey, extract_facts, parse_email, parse_phone
         ("02 1234567", "+39021234567"),  # Milan landline
         ("chiamami al 347.123.4567 dopo le 18", "+393471234567"),
         ("+44 20 7946 0958", "+442079460958"),
+        ("James Taylor, you can call me on +44 7700 900123", "+447700900123"),  # unassigned range
     ],
 )
 def test_parse_phone(text: str, expected: str) -> None:

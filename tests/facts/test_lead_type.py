@@ -20,6 +20,9 @@ from facts import FactKey, extract_facts
         ("we are selling our house", ["sell"]),
         ("non voglio comprare, solo affittare", ["rent"]),
         ("vendo il bilocale per comprare un trilocale", ["sell", "buy"]),
+        ("salve cerco un apartamento da conprare", ["buy"]),  # one typo forgiven
+        ("vorrei aquistare", ["buy"]),
+        ("cerco da afittare", ["rent"]),
     ],
 )
 def test_lead_type(text: str, expected: list[str]) -> None:
@@ -27,7 +30,8 @@ def test_lead_type(text: str, expected: list[str]) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["ho visto la casa in vendita", "quanto costa?", "I don't want to buy yet"]
+    "text",
+    ["ho visto la casa in vendita", "quanto costa?", "I don't want to buy yet", "compare prices"],
 )
 def test_no_lead_type(text: str) -> None:
     assert FactKey.LEAD_TYPE not in {f.key for f in extract_facts(text)}

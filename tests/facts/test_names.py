@@ -23,6 +23,9 @@ from facts import FactKey, extract_facts, parse_person_name
         ("sono il signor Bianchi", "Bianchi"),
         ("Salve, il mio nome è Anna Maria Conti", "Anna Maria Conti"),
         ("sono mario, vorrei comprare", "Mario"),
+        ("Olivia Brown, olivia.brown@example.com", "Olivia Brown"),
+        ("James Taylor, you can call me on +44 7700 900123", "James Taylor"),
+        ("Ciao, Mario", "Mario"),
     ],
 )
 def test_parse_person_name(text: str, expected: str) -> None:
@@ -49,6 +52,8 @@ def test_parse_person_name(text: str, expected: str) -> None:
         "vorrei comprare una casa a Milano con tre camere e un bel giardino",
         "ok grazie",
         "Perfetto",
+        "Sono a Milano, Bovisa",
+        "boh, non so",
         "",
     ],
 )
