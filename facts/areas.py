@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from facts.gazetteer import Cues, Gazetteer, GazetteerMatch, load_yaml
 from facts.lexicon import first_names
 from facts.models import FactKey
 from facts.nlp import folded_doc
-from facts.text import Candidate
+from facts.text import Candidate, fold
 
 CITY = "Milano"
 AREA_CUES = Cues(
@@ -61,6 +62,26 @@ AREA_CUES = Cues(
 
 
 @lru_cache(maxsize=1)
+def _not_area_phrases() -> re.Pattern[str] | None:
+    """Compile the phrases that contain a place name but are not a place."""
+    phrases = [fold(phrase) for phrase in load_yaml("areas.yml").get("not_area_phrases", [])]
+    if not phrases:
+        return None
+    return re.compile(r"\b(?:" + "|".join(map(re.escape, phrases)) + r")\b")
+
+
+def _outside_not_area_phrases(text: str, matches: list[GazetteerMatch]) -> list[GazetteerMatch]:
+    """Drop matches inside a listed non-place phrase ("Casa Navigli", the agency)."""
+    pattern = _not_area_phrases()
+    if pattern is None:
+        return matches
+    blocked = [match.span() for match in pattern.finditer(fold(text))]
+    return [
+        m for m in matches if not any(start <= m.start and m.end <= end for start, end in blocked)
+    ]
+
+
+@lru_cache(maxsize=1)
 def area_gazetteer() -> Gazetteer:
     """Load the area gazetteer once."""
     document = load_yaml("areas.yml")
@@ -83,6 +104,7 @@ def _drop_city(matches: list[GazetteerMatch]) -> list[GazetteerMatch]:
 def find_areas(text: str, lang: str, *, anywhere: bool = False) -> list[Candidate]:
     """Return the area candidates in a message."""
     matches = area_gazetteer().find(folded_doc(text, lang), text, anywhere=anywhere)
+    matches = _outside_not_area_phrases(text, matches)
     return [
         Candidate(FactKey.AREA, match.canonical, match.start, match.end)
         for match in _drop_city(matches)
@@ -98,7 +120,7 @@ def match_area(text: str, lang: str | None = None) -> str | None:
     if not text or not text.strip():
         return None
     matches = area_gazetteer().find(folded_doc(text, lang or "it"), text, anywhere=True)
-    matches = _drop_city(matches)
+    matches = _drop_city(_outside_not_area_phrases(text, matches))
     if not matches:
         return None
     ranked = sorted(matches, key=lambda match: (match.fuzzy, match.ambiguous, match.start))
