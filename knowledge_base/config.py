@@ -20,15 +20,16 @@ DEFAULT_SIGNAL_WEIGHTS = {
 }
 # Calibrated with `wabot kb calibrate tests/data/faq_eval.jsonl` (see knowledge_base/README.md).
 DEFAULT_CONFIDENCE_WEIGHTS = {
-    "dense": 4.0,
-    "multilingual": 6.0,
-    "multilingual_cross": 2.0,
-    "centroid": 2.0,
-    "bm25": 2.0,
-    "agree": 2.0,
-    "margin": 1.0,
+    "dense": -0.018,
+    "multilingual": 0.839,
+    "multilingual_cross": 0.322,
+    "centroid": -0.696,
+    "bm25": 3.292,
+    "agree": 4.304,
+    "margin": 1.322,
 }
-DEFAULT_CONFIDENCE_BIAS = -10.0
+DEFAULT_CONFIDENCE_BIAS = -3.147
+DEFAULT_ANSWER_THRESHOLD = 0.82
 
 
 class KbSettings(BaseSettings):
@@ -74,7 +75,7 @@ class KbSettings(BaseSettings):
     )
     confidence_bias: float = DEFAULT_CONFIDENCE_BIAS
     answer_threshold: float = Field(
-        default=0.55,
+        default=DEFAULT_ANSWER_THRESHOLD,
         description="confidence below which the bot abstains (calibrated, see README)",
     )
     cross_language_fallback: bool = Field(
@@ -89,7 +90,7 @@ class KbSettings(BaseSettings):
     hnsw_m: int = 32
     index_answers: bool = False
     max_body_chars: int = 4096
-    duplicate_similarity: float = 0.9
+    duplicate_similarity: float = 0.92
     version_key: str = "kb:version"
     misses_stream: str = "kb:misses"
     redis_url: str = Field(default="redis://127.0.0.1:6379/0", validation_alias="REDIS_URL")

@@ -1,4 +1,4 @@
-"""Read FAQ documents (Markdown with YAML front matter) without letting one bad file stop the rest."""
+"""Read FAQ documents (Markdown + YAML front matter); one bad file never stops the rest."""
 
 from __future__ import annotations
 
@@ -36,14 +36,12 @@ def _field_line(front: str, field: str) -> int:
     return 1
 
 
-def _split(text: str, path: str) -> tuple[str, str, int] | LintIssue:
-    """Split a document into front matter, body and the body's first line."""
+def _split(text: str, path: str) -> tuple[str, str] | LintIssue:
+    """Split a document into its front matter and its body."""
     match = FRONT_MATTER.match(text)
     if match is None:
         return _error(path, 1, "front-matter", "the file must start with '---', YAML, '---'")
-    front = match.group(1)
-    body_line = text[: match.end()].count("\n") + 1
-    return front, text[match.end() :], body_line
+    return match.group(1), text[match.end() :]
 
 
 def _parse_front(front: str, path: str) -> dict[str, Any] | LintIssue:
@@ -73,7 +71,7 @@ def parse_document(text: str, path: str) -> tuple[FaqEntry | None, list[LintIssu
     split = _split(text, path)
     if isinstance(split, LintIssue):
         return None, [split]
-    front, body, body_line = split
+    front, body = split
     meta = _parse_front(front, path)
     if isinstance(meta, LintIssue):
         return None, [meta]
@@ -92,7 +90,6 @@ def parse_document(text: str, path: str) -> tuple[FaqEntry | None, list[LintIssu
         entry = FaqEntry(**fields, body=body.strip(), path=path, line=1)
     except ValidationError as exc:
         return None, _validation_issues(exc, front, path)
-    del body_line
     return entry, []
 
 

@@ -142,9 +142,7 @@ def content_version(manifest: Manifest) -> str:
     return digest.hexdigest()[:16]
 
 
-def make_faiss(
-    vectors: np.ndarray, ids: np.ndarray, *, kind: str, hnsw_m: int = 32
-) -> faiss.Index:
+def make_faiss(vectors: np.ndarray, ids: np.ndarray, *, kind: str, hnsw_m: int = 32) -> faiss.Index:
     """Return an ``IndexIDMap2`` over exact inner product (``flat``) or HNSW."""
     dim = int(vectors.shape[1])
     if kind == "hnsw":
@@ -360,7 +358,9 @@ def _build_lang(
         fresh_vectors = encoder.encode(texts) if texts else np.zeros((0, encoder.dim), np.float32)
         kept = _stack(plan.kept_vectors.get(name, []), encoder.dim)
         li.vectors[name] = _stack([kept, fresh_vectors], encoder.dim)
-        li.faiss_indexes[name] = _faiss_for(li, prev_lang, name, plan.fresh, fresh_vectors, settings)
+        li.faiss_indexes[name] = _faiss_for(
+            li, prev_lang, name, plan.fresh, fresh_vectors, settings
+        )
     li.finish({e.key: e for e in entries})
     return li, len(plan.fresh), len(plan.kept)
 
@@ -424,7 +424,9 @@ def update_index(
             lang, [e for e in entries if e.lang == lang], previous, encoders, settings
         )
         lang_indexes[lang] = li
-        manifest.langs[lang] = LangInfo(rows=len(li.rows), next_id=li.next_id, faiss_kind=li.faiss_kind)
+        manifest.langs[lang] = LangInfo(
+            rows=len(li.rows), next_id=li.next_id, faiss_kind=li.faiss_kind
+        )
         embedded, reused = embedded + fresh, reused + kept
     manifest.version = content_version(manifest)
     old_docs = previous.manifest.docs if previous else {}

@@ -60,6 +60,8 @@ class SearchHit(BaseModel):
     )
     centroid: float | None = Field(default=None, description="cosine to the topic's centroid")
     bm25: float | None = Field(default=None, description="BM25 score of the whole document")
+    agreement: float = Field(default=0.0, description="share of signals ranking this topic first")
+    margin: float = Field(default=0.0, description="fused-score lead over the next topic")
     matched: str = Field(default="", description="the indexed question that scored best")
 
 

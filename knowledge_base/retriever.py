@@ -99,7 +99,10 @@ class HybridRetriever:
             faiss.omp_set_num_threads(settings.encoder_threads)
 
     def _languages_missing_topics(self) -> set[str]:
-        ids = {lang: {e.id for e in self.kb.entries.values() if e.lang == lang} for lang in self.kb.langs}
+        ids = {
+            lang: {e.id for e in self.kb.entries.values() if e.lang == lang}
+            for lang in self.kb.langs
+        }
         every = set().union(*ids.values()) if ids else set()
         return {lang for lang, have in ids.items() if have != every}
 
@@ -234,6 +237,7 @@ class HybridRetriever:
             agree = sum(t == hit.id for t in tops) / max(len(found), 1)
             nxt = hits[pos + 1].fused if pos + 1 < len(hits) else 0.0
             margin = (hit.fused - nxt) / hit.fused if hit.fused > 0 else 0.0
+            hit.agreement, hit.margin = round(agree, 4), round(margin, 4)
             features = confidence_features(hit, agree, margin)
             if lang not in self.settings.dense_languages:
                 features["dense"] = 0.0
