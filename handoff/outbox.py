@@ -9,6 +9,7 @@ moves them to a dead-letter list.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import secrets
@@ -155,15 +156,19 @@ class Outbox:
 
 
 async def run_outbox_forever(
-    outbox: Outbox, deliverers: dict[JobKind, Deliver], poll_seconds: float
+    outbox: Outbox, deliverers: dict[JobKind, Deliver], poll_seconds: float, stop: asyncio.Event
 ) -> None:
-    """Background task: deliver due jobs of every kind, forever (cancel to stop)."""
-    while True:
+    """Background task: deliver due jobs of every kind until ``stop`` is set."""
+    while not stop.is_set():
         for kind, deliver in deliverers.items():
             try:
                 await outbox.run_due(kind, deliver)
-            except asyncio.CancelledError:
-                raise
             except Exception:
                 logger.exception("outbox worker for %s failed; retrying", kind)
-        await asyncio.sleep(poll_seconds)
+        await wait_or_stop(stop, poll_seconds)
+
+
+async def wait_or_stop(stop: asyncio.Event, seconds: float) -> None:
+    """Sleep ``seconds`` or until ``stop`` is set, whichever comes first."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)

@@ -5,14 +5,17 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from handoff.outbox import wait_or_stop
 from handoff.tickets import TicketService
 
 logger = logging.getLogger(__name__)
 
 
-async def run_monitor_forever(tickets: TicketService, interval_seconds: float) -> None:
+async def run_monitor_forever(
+    tickets: TicketService, interval_seconds: float, stop: asyncio.Event
+) -> None:
     """Every interval (real clock): flag SLA breaches, escalate, offer queued tickets."""
-    while True:
+    while not stop.is_set():
         try:
             breached, escalated = await tickets.check_deadlines()
             assigned = await tickets.assign_queued()
@@ -23,8 +26,6 @@ async def run_monitor_forever(tickets: TicketService, interval_seconds: float) -
                     escalated,
                     assigned,
                 )
-        except asyncio.CancelledError:
-            raise
         except Exception:
             logger.exception("deadline monitor failed; retrying at the next interval")
-        await asyncio.sleep(interval_seconds)
+        await wait_or_stop(stop, interval_seconds)

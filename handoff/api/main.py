@@ -39,7 +39,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[HandoffState]:
         await seed(state)
         state.tasks.append(
             asyncio.create_task(
-                run_monitor_forever(state.tickets, settings.check_interval_seconds),
+                run_monitor_forever(state.tickets, settings.check_interval_seconds, state.stop),
                 name="handoff-monitor",
             )
         )
@@ -50,7 +50,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[HandoffState]:
         }
         state.tasks.append(
             asyncio.create_task(
-                run_outbox_forever(state.outbox, deliverers, settings.outbox_poll_seconds),
+                run_outbox_forever(
+                    state.outbox, deliverers, settings.outbox_poll_seconds, state.stop
+                ),
                 name="handoff-outbox",
             )
         )

@@ -28,6 +28,7 @@ from handoff.tickets import TicketService
 
 logger = logging.getLogger(__name__)
 SIMULATOR_ADMIN_PASSWORD = "wabot-admin"
+_STOP_SECONDS = 5.0
 
 
 @dataclass
@@ -47,6 +48,7 @@ class HandoffState:
     outbox: Outbox
     crm_deliverer: CrmDeliverer
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 def hasher_for(settings: HandoffSettings) -> PasswordHasher:
@@ -170,9 +172,15 @@ async def deliver_outbound(state: HandoffState, job: OutboxJob) -> None:
 
 async def close_state(state: HandoffState) -> None:
     """Cancel background tasks and close the clients."""
-    for task in state.tasks:
-        task.cancel()
-    await asyncio.gather(*state.tasks, return_exceptions=True)
+    state.stop.set()
+    if state.tasks:
+        _, running = await asyncio.wait(state.tasks, timeout=_STOP_SECONDS)
+        for task in running:  # stuck in I/O: cancel, and never wait forever
+            task.cancel()
+        if running:
+            _, stuck = await asyncio.wait(running, timeout=_STOP_SECONDS)
+            for task in stuck:
+                logger.error("background task %s did not stop", task.get_name())
     state.tasks.clear()
     await state.http.aclose()
     await state.redis.aclose()
