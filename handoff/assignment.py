@@ -12,6 +12,7 @@ import redis.asyncio as aioredis
 from handoff.keys import Keys
 from handoff.models import StaffUser, Ticket
 from handoff.staff import StaffDirectory
+from handoff.store import as_texts
 
 
 class AssignmentService:
@@ -67,7 +68,7 @@ class AssignmentService:
     async def _rotation(self, team: str, usernames: list[str]) -> list[str]:
         """The team's round-robin order, rebuilt when it is stale."""
         key = self.keys.round_robin(team)
-        order = list(await self.redis.lrange(key, 0, -1))
+        order = as_texts(await self.redis.lrange(key, 0, -1))
         if sorted(order) != sorted(usernames):
             async with self.redis.pipeline(transaction=True) as pipe:
                 pipe.delete(key)

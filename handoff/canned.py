@@ -51,7 +51,7 @@ class CannedStore:
         self.redis = redis
         self.keys = keys
 
-    async def list(
+    async def search(
         self, *, language: Language | None = None, team: str | None = None
     ) -> list[CannedReply]:
         """All replies, filtered by language/team (replies without one match every filter)."""

@@ -129,7 +129,7 @@ def add_user(
 @users_app.command("list")
 def list_users(as_json: JsonOpt = False) -> None:
     """List staff users."""
-    users = _run(lambda c: c.directory.list())
+    users = _run(lambda c: c.directory.all())
     if as_json:
         rows = [u.public().model_dump(mode="json") for u in users]
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))

@@ -28,6 +28,7 @@ from tenacity import (
 
 from handoff.clients import DeliveryError, OutboundMessage
 from handoff.keys import Keys
+from handoff.store import as_texts
 
 logger = logging.getLogger(__name__)
 
@@ -102,7 +103,7 @@ class Outbox:
         """Try every due job of one kind once; returns how many were delivered."""
         key = self.keys.outbox(kind)
         now_ms = datetime.now(UTC).timestamp() * 1000
-        members = await self.redis.zrangebyscore(key, "-inf", now_ms, start=0, num=_BATCH)
+        members = as_texts(await self.redis.zrangebyscore(key, "-inf", now_ms, start=0, num=_BATCH))
         delivered = 0
         for member in members:
             if not await self.redis.zrem(key, member):

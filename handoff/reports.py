@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from handoff.models import StatsResponse, TeamStats, Ticket
-from handoff.store import TicketStore, epoch_ms
+from handoff.store import TicketStore, as_texts, epoch_ms
 from handoff.teams import TeamDirectory
 
 COUNTERS = ("created", "resolved", "sla_breached", "escalated")
@@ -15,7 +15,7 @@ async def stats(store: TicketStore, teams: TeamDirectory) -> StatsResponse:
     """Totals since the start plus the current queue per team."""
     redis, keys = store.redis, store.keys
     totals = await redis.hgetall(keys.stats())
-    open_tickets = await store.get_many(list(await redis.zrange(keys.tickets_open(), 0, -1)))
+    open_tickets = await store.get_many(as_texts(await redis.zrange(keys.tickets_open(), 0, -1)))
     rows = []
     for name in teams.teams:
         counters = await redis.hgetall(keys.team_stats(name))
@@ -41,4 +41,4 @@ async def lead_tickets(
     low = epoch_ms(since) if since else "-inf"
     high = epoch_ms(until) if until else "+inf"
     ids = await store.redis.zrangebyscore(store.keys.leads(), low, high)
-    return await store.get_many(list(ids))
+    return await store.get_many(as_texts(ids))

@@ -19,6 +19,7 @@ from handoff.errors import HandoffError
 from handoff.keys import Keys
 from handoff.models import StaffUser
 from handoff.staff import StaffDirectory
+from handoff.store import as_texts
 
 
 class LoginFailedError(HandoffError):
@@ -106,7 +107,7 @@ class SessionService:
 
     async def end_all(self, username: str) -> int:
         """End every session of a user (on disable or password change)."""
-        ids = await self.redis.smembers(self.keys.user_sessions(username))
+        ids = as_texts(await self.redis.smembers(self.keys.user_sessions(username)))
         keys = [self.keys.session(i) for i in ids]
         ended = await self.redis.delete(*keys) if keys else 0
         await self.redis.delete(self.keys.user_sessions(username))

@@ -14,6 +14,7 @@ from redis.exceptions import WatchError
 from handoff.errors import ConflictError, InvalidRequestError, NotFoundError
 from handoff.keys import Keys
 from handoff.models import Role, StaffUser, StaffUserCreate, StaffUserUpdate
+from handoff.store import as_texts
 
 _TIMING_PASSWORD = "wabot-timing-equaliser"
 
@@ -70,9 +71,9 @@ class StaffDirectory:
             raise NotFoundError(f"staff user {username} does not exist")
         return user
 
-    async def list(self) -> list[StaffUser]:
+    async def all(self) -> list[StaffUser]:
         """All users, sorted by username."""
-        names = sorted(await self.redis.smembers(self.keys.users()))
+        names = sorted(as_texts(await self.redis.smembers(self.keys.users())))
         if not names:
             return []
         raws = await self.redis.mget([self.keys.user(n) for n in names])
@@ -118,7 +119,7 @@ class StaffDirectory:
         """Enabled agents who work for a team (no teams listed = every team)."""
         return [
             user
-            for user in await self.list()
+            for user in await self.all()
             if user.role is Role.agent
             and not user.disabled
             and (not user.teams or team in user.teams)

@@ -10,9 +10,10 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import redis.asyncio as aioredis
 from redis.exceptions import WatchError
@@ -31,6 +32,7 @@ from handoff.models import (
 
 _MAX_ATTEMPTS = 200
 _PRIORITY_WEIGHT = 10**13
+_AUDIT_SCAN = 100_000  # entries searched for one ticket's audit trail
 WAMID_TTL_SECONDS = 7 * 24 * 3600
 
 
@@ -167,7 +169,7 @@ class TicketStore:
                 assignee=new.assignee,
                 at=change.entries[-1].at if change.entries else new.updated_at,
             )
-            fields = {"type": event.type, "payload": event.model_dump_json()}
+            fields: dict[Any, Any] = {"type": event.type, "payload": event.model_dump_json()}
             pipe.xadd(self.keys.events(), fields, maxlen=self.events_maxlen, approximate=True)
         for counter in change.counters:
             pipe.hincrby(self.keys.stats(), counter, 1)
@@ -213,17 +215,17 @@ class TicketStore:
 
     async def queue_ids(self, team: str, limit: int = 100) -> list[str]:
         """Unassigned ticket ids of a team in serving order."""
-        raw = await self.redis.zrange(self.keys.queue(team), 0, limit - 1)
-        return [_text(v) or "" for v in raw]
+        return as_texts(await self.redis.zrange(self.keys.queue(team), 0, limit - 1))
 
     async def due_ids(self, index_key: str, now: datetime, limit: int = 100) -> list[str]:
         """Ticket ids whose score (a deadline) is at or before ``now``."""
         raw = await self.redis.zrangebyscore(index_key, "-inf", epoch_ms(now), start=0, num=limit)
-        return [_text(v) or "" for v in raw]
+        return as_texts(raw)
 
     async def audit(self, ticket_id: str | None = None, count: int = 200) -> list[AuditEntry]:
         """Latest audit entries, oldest first, optionally for one ticket."""
-        rows = await self.redis.xrevrange(self.keys.audit(), count=count if not ticket_id else None)
+        scan = count if not ticket_id else _AUDIT_SCAN
+        rows: list[Any] = await self.redis.xrevrange(self.keys.audit(), count=scan) or []
         entries = [_audit_entry(entry_id, fields) for entry_id, fields in rows]
         if ticket_id:
             entries = [e for e in entries if e.ticket_id == ticket_id][:count]
@@ -243,7 +245,7 @@ def _check_gate(old: Ticket, new: Ticket, gate_owner: str | None) -> None:
         )
 
 
-def _audit_fields(ticket_id: str, entry: HistoryEntry) -> dict[str, str]:
+def _audit_fields(ticket_id: str, entry: HistoryEntry) -> dict[Any, Any]:
     return {
         "ticket_id": ticket_id,
         "event": entry.event.value,
@@ -253,15 +255,15 @@ def _audit_fields(ticket_id: str, entry: HistoryEntry) -> dict[str, str]:
     }
 
 
-def _audit_entry(entry_id: bytes | str, fields: dict[bytes | str, bytes | str]) -> AuditEntry:
-    text = {_text(k): _text(v) for k, v in fields.items()}
+def _audit_entry(entry_id: Any, fields: dict[Any, Any]) -> AuditEntry:
+    text = {as_text(k): as_text(v) for k, v in fields.items()}
     return AuditEntry(
-        id=_text(entry_id) or "",
-        ticket_id=text["ticket_id"] or "",
+        id=as_text(entry_id),
+        ticket_id=text["ticket_id"],
         event=TicketEvent(text["event"]),
-        actor=text["actor"] or "",
-        at=datetime.fromisoformat(text["at"] or ""),
-        detail=json.loads(text["detail"] or "{}"),
+        actor=text["actor"],
+        at=datetime.fromisoformat(text["at"]),
+        detail=json.loads(text["detail"]),
     )
 
 
@@ -270,7 +272,17 @@ def _ticket_id(number: int) -> str:
     return f"T-{number:06d}"
 
 
-def _text(value: bytes | str | None) -> str | None:
+def as_text(value: Any) -> str:
+    """A Redis reply as ``str`` (clients may or may not decode responses)."""
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def as_texts(values: Iterable[Any] | None) -> list[str]:
+    """Several Redis replies as ``str``."""
+    return [as_text(value) for value in values or []]
+
+
+def _text(value: Any) -> str | None:
     return value.decode() if isinstance(value, bytes) else value
 
 

@@ -58,7 +58,7 @@ from handoff.models import (
     normalize_phone,
 )
 from handoff.outbox import Outbox, OutboxJob, RasaJob
-from handoff.store import Change, TicketStore, queue_score
+from handoff.store import Change, TicketStore, as_texts, queue_score
 from handoff.summary import Extractor, build_summary
 from handoff.teams import Team, TeamDirectory
 
@@ -184,7 +184,7 @@ class TicketService:
     async def of_contact(self, phone: str) -> list[Ticket]:
         """Every ticket of one contact, newest first."""
         key = self.store.keys.contact_tickets(normalize_phone(phone))
-        return await self.store.get_many(list(await self.store.redis.zrevrange(key, 0, -1)))
+        return await self.store.get_many(as_texts(await self.store.redis.zrevrange(key, 0, -1)))
 
     async def claim(self, ticket_id: str, user: StaffUser) -> Ticket:
         """Take a queued ticket; exactly one of several concurrent claims wins."""
@@ -296,7 +296,7 @@ class TicketService:
         await self._rasa_event(reopened, "pause")
         return await self._auto_assign(reopened)
 
-    async def list(
+    async def search(
         self,
         *,
         team: str | None = None,
@@ -312,7 +312,7 @@ class TicketService:
             if status in ("open", *_OPEN)
             else self.store.keys.tickets_all()
         )
-        ids = list(await self.store.redis.zrevrange(key, 0, 1999))
+        ids = as_texts(await self.store.redis.zrevrange(key, 0, 1999))
         tickets = [
             t
             for t in await self.store.get_many(ids)

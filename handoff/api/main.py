@@ -19,7 +19,7 @@ from handoff.api.state import (
     seed,
 )
 from handoff.config import HandoffSettings, get_settings
-from handoff.outbox import run_outbox_forever
+from handoff.outbox import Deliver, JobKind, run_outbox_forever
 from handoff.workers import run_monitor_forever
 
 router = APIRouter()
@@ -43,7 +43,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[HandoffState]:
                 name="handoff-monitor",
             )
         )
-        deliverers = {
+        deliverers: dict[JobKind, Deliver] = {
             "crm": state.crm_deliverer,
             "rasa": partial(deliver_rasa, state),
             "outbound": partial(deliver_outbound, state),

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from fastapi import Request, Response
 from fastapi.responses import JSONResponse
@@ -14,7 +15,7 @@ from handoff.errors import HandoffError
 class HandoffRoute(APIRoute):
     """``HandoffError`` -> ``{"detail": message}`` with its status code."""
 
-    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         """Wrap FastAPI's handler (exception handlers can't be set on a router)."""
         handler = super().get_route_handler()
 

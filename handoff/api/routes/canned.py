@@ -19,7 +19,7 @@ async def list_canned(
     user: AgentDep, state: StateDep, language: Language | None = None, team: str | None = None
 ) -> list[CannedReply]:
     """Quick replies, optionally for one language/team."""
-    return await state.canned.list(language=language, team=team)
+    return await state.canned.search(language=language, team=team)
 
 
 @router.put("/{canned_id}")

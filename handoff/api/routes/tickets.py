@@ -38,7 +38,7 @@ async def list_tickets(
 ) -> TicketPage:
     """The queue: open tickets by priority then SLA deadline (filters optional)."""
     who = user.username if assignee == "me" else assignee
-    return await state.tickets.list(
+    return await state.tickets.search(
         team=team, status=status, assignee=who, breached=breached, limit=limit, offset=offset
     )
 

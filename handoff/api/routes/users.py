@@ -14,7 +14,7 @@ router = APIRouter(prefix="/api/staff/users", tags=["staff users"], route_class=
 @router.get("")
 async def list_users(user: AdminDep, state: StateDep) -> list[StaffUserPublic]:
     """All staff users."""
-    return [u.public() for u in await state.directory.list()]
+    return [u.public() for u in await state.directory.all()]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
