@@ -88,3 +88,21 @@ class Keys:
     def fake_media(self, media_id: str) -> str:
         """Bytes of a media object uploaded to the fake Cloud API."""
         return f"{self.prefix}fake:media:{media_id}"
+
+    # --- WhatsApp channel (added with the channel work; see bot/whatsapp/README.md) ---
+
+    def held(self, contact: str) -> str:
+        """List of outbound message ids held until the contact's 24-hour window reopens."""
+        return f"{self.prefix}held:{contact}"
+
+    def pace(self, contact: str) -> str:
+        """Set (with a TTL) while the Cloud API asked us to slow down for one contact (131056)."""
+        return f"{self.prefix}pace:{contact}"
+
+    def fake_sent_to(self, contact: str) -> str:
+        """List of requests the fake Cloud API received for one recipient (simulator page)."""
+        return f"{self.prefix}fake:sent:{contact}"
+
+    def fake_failures_for(self, contact: str) -> str:
+        """List of failures the fake Cloud API will answer next to one recipient."""
+        return f"{self.prefix}fake:fail:{contact}"

@@ -1,4 +1,12 @@
-"""Outbound messages: an idempotent queue per shard and the sender that drains it."""
+"""Outbound messages: an idempotent queue per shard, the sender that drains it, dead letters.
+
+Each message is a Redis hash (``Keys.outbound_message``) holding the message, its status and
+the parts already sent; its id goes to the contact's outbound shard stream. The sender applies
+WhatsApp's rules before each send (consent, the 24-hour window: ``bot/whatsapp/policy.py``),
+the per-number token bucket and per-contact pacing, retries 429/5xx/timeouts with exponential
+backoff and jitter, and moves a message that cannot be delivered to the dead-letter stream,
+from which staff (API) or ``wabot outbound retry-dead`` requeue it.
+"""
 
 from __future__ import annotations
 
@@ -6,37 +14,83 @@ import asyncio
 import json
 import random
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 import structlog
 from pydantic import BaseModel, ConfigDict, Field
 from redis.asyncio import Redis
 
-from bot.clients.whatsapp import (
-    PAIR_RATE_LIMIT,
-    WhatsAppClient,
-    WhatsAppError,
-    buttons_payload,
-    template_payload,
-    text_payload,
-)
+from bot.clients.whatsapp import PAIR_RATE_LIMIT, WhatsAppClient, WhatsAppError
 from bot.inbound import shard_of
 from bot.keys import Keys
+from bot.whatsapp import payloads
+from bot.whatsapp.consent import ConsentState, is_opted_out, record_consent
+from bot.whatsapp.policy import Verdict, judge
+from bot.whatsapp.templates import TemplateCatalog, cached_catalog
 
 log = structlog.get_logger(__name__)
 
-MAX_TEXT = 4096
-WINDOW = timedelta(hours=24)
+MAX_TEXT = payloads.MAX_TEXT
+MARKETING_OPT_OUT = 131050  # the customer stopped marketing messages in WhatsApp
+# Nothing more to do for a message in these states (a redelivered stream entry is skipped).
+DONE = frozenset({"sent", "delivered", "read", "dead", "suppressed", "failed", "awaiting_window"})
+RANK = {
+    "queued": 0,
+    "awaiting_window": 0,
+    "sent": 1,
+    "delivered": 2,
+    "read": 3,
+    "failed": 4,
+    "dead": 4,
+    "suppressed": 4,
+}
 
 _ENQUEUE_IF_NEW = """
 if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
   redis.call('HSET', KEYS[2], 'message', ARGV[2], 'status', 'queued', 'attempts', '0')
   redis.call('EXPIRE', KEYS[2], ARGV[1])
-  redis.call('XADD', KEYS[3], '*', 'id', ARGV[3])
+  if KEYS[3] ~= '' then redis.call('XADD', KEYS[3], '*', 'id', ARGV[3]) end
   return 1
 end
 return 0
+"""
+
+# Move the status forward only (statuses and our own writes can arrive in any order).
+ADVANCE_STATUS = """
+local rank = {queued=0, awaiting_window=0, sent=1, delivered=2, read=3, failed=4, dead=4,
+              suppressed=4}
+local current = redis.call('HGET', KEYS[1], 'status')
+if not current then return -1 end
+if (rank[ARGV[1]] or 0) <= (rank[current] or 0) then return 0 end
+redis.call('HSET', KEYS[1], 'status', ARGV[1], ARGV[1] .. '_at', ARGV[2])
+if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'error', ARGV[3]) end
+return 1
+"""
+
+# Park a message until the customer writes again (KEYS: message hash, held list).
+_HOLD = """
+redis.call('HSET', KEYS[1], 'status', 'awaiting_window', 'awaiting_window_at', ARGV[2])
+redis.call('LREM', KEYS[2], 0, ARGV[1])
+redis.call('RPUSH', KEYS[2], ARGV[1])
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+return 1
+"""
+
+# Requeue every held message of a contact, oldest first (KEYS: held list, stream; ARGV: prefix).
+_RELEASE_HELD = """
+local ids = redis.call('LRANGE', KEYS[1], 0, -1)
+redis.call('DEL', KEYS[1])
+local released = 0
+for _, id in ipairs(ids) do
+  local key = ARGV[1] .. 'msg:' .. id
+  if redis.call('HGET', key, 'status') == 'awaiting_window' then
+    redis.call('HSET', key, 'status', 'queued')
+    redis.call('XADD', KEYS[2], '*', 'id', id)
+    released = released + 1
+  end
+end
+return released
 """
 
 # Token bucket shared by every sender process: refill `rate` tokens per second up to `rate`.
@@ -46,7 +100,7 @@ local now = tonumber(ARGV[2])
 local bucket = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
 local tokens = tonumber(bucket[1]) or rate
 local ts = tonumber(bucket[2]) or now
-tokens = math.min(rate, tokens + (now - ts) * rate)
+tokens = math.min(rate, tokens + math.max(0, now - ts) * rate)
 if tokens >= 1 then
   redis.call('HSET', KEYS[1], 'tokens', tokens - 1, 'ts', now)
   redis.call('EXPIRE', KEYS[1], 60)
@@ -93,6 +147,19 @@ class OutboundMessage(BaseModel):
     created_at: datetime = Field(default_factory=lambda: datetime.now(tz=UTC))
 
 
+class DeadLetter(BaseModel):
+    """A message that could not be delivered, as staff see it."""
+
+    entry_id: str
+    message_id: str
+    to: str
+    code: str
+    status: str
+    error: str
+    at: str | None = None
+    text: str | None = None
+
+
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
     """Split text into parts of at most ``limit`` characters, on sentence boundaries."""
     text = text.strip()
@@ -117,18 +184,31 @@ def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
     return [part for part in parts if part]
 
 
-def payloads_for(message: OutboundMessage) -> list[dict[str, Any]]:
+def payloads_for(message: OutboundMessage, language: str = "it") -> list[dict[str, Any]]:
     """The Cloud API payloads that deliver one outbound message, in order."""
     if message.template is not None:
         t = message.template
-        return [template_payload(message.to, t.name, t.language, t.parameters)]
+        found = [payloads.template_payload(message.to, t.name, t.language, t.parameters)]
+    elif not message.buttons:
+        found = [payloads.text_payload(message.to, p) for p in split_text(message.text or "")]
+    else:
+        found = _with_choices(message, language)
+    tag = message.id[:512]  # echoed back in status webhooks as biz_opaque_callback_data
+    return [{**payload, "biz_opaque_callback_data": tag} for payload in found]
+
+
+def _with_choices(message: OutboundMessage, language: str) -> list[dict[str, Any]]:
+    """Text parts, then the last part carrying the buttons (or list) within its body limit."""
+    options = [(b.title, b.payload) for b in message.buttons]
+    limit = payloads.MAX_BUTTON_BODY if len(options) <= payloads.MAX_BUTTONS else MAX_TEXT
     parts = split_text(message.text or "")
-    if not message.buttons:
-        return [text_payload(message.to, part) for part in parts]
-    last = parts.pop() if parts else " "
-    buttons = [(b.title, b.payload) for b in message.buttons]
-    return [text_payload(message.to, part) for part in parts] + [
-        buttons_payload(message.to, last, buttons)
+    last = parts.pop() if parts else ""
+    if len(last) > limit:
+        pieces = split_text(last, limit)
+        last = pieces.pop()
+        parts += pieces
+    return [payloads.text_payload(message.to, part) for part in parts] + [
+        payloads.choice_payload(message.to, last, options, language)
     ]
 
 
@@ -136,12 +216,26 @@ async def enqueue(
     redis: Redis, *, keys: Keys, message: OutboundMessage, shards: int, ttl_s: int
 ) -> bool:
     """Queue the message once; a second enqueue of the same id is a no-op."""
+    stream = keys.outbound_stream(shard_of(message.to, shards))
+    return await _create(redis, keys=keys, message=message, ttl_s=ttl_s, stream=stream)
+
+
+async def create_unqueued(
+    redis: Redis, *, keys: Keys, message: OutboundMessage, ttl_s: int
+) -> bool:
+    """Store the message once without queueing it (the caller sends it right away)."""
+    return await _create(redis, keys=keys, message=message, ttl_s=ttl_s, stream="")
+
+
+async def _create(
+    redis: Redis, *, keys: Keys, message: OutboundMessage, ttl_s: int, stream: str
+) -> bool:
     added = await redis.eval(  # type: ignore[misc]
         _ENQUEUE_IF_NEW,
         3,
         keys.outbound_seen(message.id),
         keys.outbound_message(message.id),
-        keys.outbound_stream(shard_of(message.to, shards)),
+        stream,
         str(ttl_s),
         message.model_dump_json(),
         message.id,
@@ -149,8 +243,154 @@ async def enqueue(
     return bool(added)
 
 
+async def advance_status(redis: Redis, *, key: str, status: str, at: str, error: str = "") -> bool:
+    """Set the message's status unless it is already further along."""
+    changed = await redis.eval(ADVANCE_STATUS, 1, key, status, at, error)  # type: ignore[misc]
+    return int(changed) == 1
+
+
+async def hold(redis: Redis, *, keys: Keys, message_id: str, contact: str, ttl_s: int) -> None:
+    """Park a message until the contact's window reopens (their next message)."""
+    now = datetime.now(tz=UTC).isoformat()
+    await redis.eval(  # type: ignore[misc]
+        _HOLD, 2, keys.outbound_message(message_id), keys.held(contact), message_id, now, ttl_s
+    )
+
+
+async def release_held(redis: Redis, *, keys: Keys, contact: str, shards: int) -> int:
+    """Requeue the contact's held messages (the customer wrote: the window is open again)."""
+    stream = keys.outbound_stream(shard_of(contact, shards))
+    released = await redis.eval(  # type: ignore[misc]
+        _RELEASE_HELD, 2, keys.held(contact), stream, keys.prefix
+    )
+    return int(released)
+
+
+def reengagement_message(
+    catalog: TemplateCatalog, *, contact: str, contact_fields: dict[str, str]
+) -> OutboundMessage | None:
+    """The template that invites the customer back when a reply had to be held."""
+    spec = catalog.get(catalog.reengagement) if catalog.reengagement else None
+    if spec is None:
+        return None
+    language = spec.language_for(contact_fields.get("language") or "it")
+    fallback = "cliente" if language == "it" else "there"
+    known = {"customer_name": contact_fields.get("name") or fallback}
+    if any(p not in known for p in spec.parameters):
+        log.error("outbound.reengagement_unfillable", template=spec.name, needs=spec.parameters)
+        return None
+    episode = contact_fields.get("window_from") or "never"
+    return OutboundMessage(
+        id=f"reengage:{contact}:{episode}",
+        to=contact,
+        template=Template(
+            name=spec.name, language=language, parameters=[known[p] for p in spec.parameters]
+        ),
+        origin="system",
+    )
+
+
+async def dead_letter(
+    redis: Redis,
+    *,
+    keys: Keys,
+    message: OutboundMessage,
+    status: int,
+    code: int | None,
+    error: str,
+) -> None:
+    """Mark the message dead and list it in the dead-letter stream."""
+    log.error("outbound.dead_letter", message_id=message.id, code=code, status=status)
+    now = datetime.now(tz=UTC).isoformat()
+    pipe = redis.pipeline(transaction=True)
+    pipe.hset(
+        keys.outbound_message(message.id),
+        mapping={"status": "dead", "dead_at": now, "error": error[:500]},
+    )
+    pipe.xadd(
+        keys.dead_letters(),
+        {
+            "id": message.id,
+            "to": message.to,
+            "code": str(code or ""),
+            "status": str(status),
+            "error": error[:500],
+            "at": now,
+        },
+        maxlen=100_000,
+        approximate=True,
+    )
+    pipe.xadd(keys.transcript(message.to), _note_fields(message, "dead", error[:200]))
+    await pipe.execute()
+
+
+async def list_dead_letters(redis: Redis, *, keys: Keys, count: int = 100) -> list[DeadLetter]:
+    """The newest dead letters first, with the text of each message when still stored."""
+    entries = await redis.xrevrange(keys.dead_letters(), count=count)
+    pipe = redis.pipeline(transaction=False)
+    for _, fields in entries:
+        pipe.hget(keys.outbound_message(fields.get("id", "")), "message")
+    stored = await pipe.execute()
+    letters = []
+    for (entry_id, fields), raw in zip(entries, stored, strict=True):
+        text = None
+        if raw:
+            message = OutboundMessage.model_validate_json(raw)
+            text = message.text or (message.template.name if message.template else None)
+        letters.append(
+            DeadLetter(
+                entry_id=entry_id,
+                message_id=fields.get("id", ""),
+                to=fields.get("to", ""),
+                code=fields.get("code", ""),
+                status=fields.get("status", ""),
+                error=fields.get("error", ""),
+                at=fields.get("at"),
+                text=text,
+            )
+        )
+    return letters
+
+
+async def retry_dead(
+    redis: Redis, *, keys: Keys, shards: int, message_ids: list[str] | None = None
+) -> list[str]:
+    """Requeue dead letters (all, or the given message ids); returns the ids requeued."""
+    entries = await redis.xrange(keys.dead_letters())
+    requeued: list[str] = []
+    for entry_id, fields in entries:
+        message_id = fields.get("id", "")
+        if message_ids is not None and message_id not in message_ids:
+            continue
+        key = keys.outbound_message(message_id)
+        raw = await redis.hget(key, "message")
+        if raw is None:  # expired: nothing left to resend
+            await redis.xdel(keys.dead_letters(), entry_id)
+            continue
+        message = OutboundMessage.model_validate_json(raw)
+        pipe = redis.pipeline(transaction=True)
+        pipe.hset(key, mapping={"status": "queued", "attempts": "0"})
+        pipe.hincrby(key, "retried", 1)
+        pipe.xadd(keys.outbound_stream(shard_of(message.to, shards)), {"id": message_id})
+        pipe.xdel(keys.dead_letters(), entry_id)
+        await pipe.execute()
+        requeued.append(message_id)
+    return requeued
+
+
+def _note_fields(message: OutboundMessage, status: str, detail: str = "") -> dict[str, str]:
+    """A transcript entry recording what happened to an outbound message."""
+    return {
+        "role": "status",
+        "message_id": message.id,
+        "status": status,
+        "detail": detail,
+        "ts": datetime.now(tz=UTC).isoformat(),
+    }
+
+
 class Sender:
-    """Drains outbound entries: rate limit, retries with backoff, dead letters."""
+    """Drains outbound entries: policy, rate limits, retries with backoff, dead letters."""
 
     def __init__(
         self,
@@ -163,6 +403,8 @@ class Sender:
         max_attempts: int,
         backoff_base_s: float,
         backoff_max_s: float,
+        templates: TemplateCatalog | None = None,
+        ttl_s: int = 14 * 24 * 3600,
     ) -> None:
         self._redis = redis
         self._client = client
@@ -172,44 +414,104 @@ class Sender:
         self._max_attempts = max_attempts
         self._base = backoff_base_s
         self._max = backoff_max_s
+        self._templates = templates or cached_catalog()
+        self._ttl_s = ttl_s
 
     async def handle(self, fields: dict[str, str]) -> None:
-        """Deliver one queued message exactly once (skip it when already sent)."""
+        """Deliver one queued message exactly once (skip it when already handled)."""
         key = self._keys.outbound_message(fields["id"])
         stored = await self._redis.hgetall(key)
-        if not stored or stored.get("status") in ("sent", "delivered", "read", "dead"):
+        if not stored or stored.get("status") in DONE:
             return
         message = OutboundMessage.model_validate_json(stored["message"])
-        sent_parts = int(stored.get("parts_sent", "0"))
-        for index, payload in enumerate(payloads_for(message)):
+        await self._process(message, key, int(stored.get("parts_sent", "0")))
+
+    async def _process(self, message: OutboundMessage, key: str, sent_parts: int) -> None:
+        contact = await self._redis.hgetall(self._keys.contact(message.to))
+        verdict = judge(
+            contact_fields=contact,
+            now=datetime.now(tz=UTC),
+            has_template=message.template is not None,
+            origin=message.origin,
+            in_reply_to=message.in_reply_to,
+        )
+        if verdict == Verdict.SUPPRESS:
+            await self._suppress(message, key, "opted_out")
+        elif verdict == Verdict.HOLD:
+            await self._hold(message, contact)
+        else:
+            await self._send_parts(message, key, sent_parts, contact.get("language") or "it")
+
+    async def _send_parts(
+        self, message: OutboundMessage, key: str, sent_parts: int, language: str
+    ) -> None:
+        for index, payload in enumerate(payloads_for(message, language)):
             if index < sent_parts:
                 continue
-            wamid = await self._deliver(message, payload, key)
-            if wamid is None:
+            result = await self._deliver(message, payload, key)
+            if isinstance(result, WhatsAppError):
+                await self._on_failure(message, key, result)
                 return
-            await self._record_sent(message, key, wamid, index)
-        await self._redis.hset(key, "status", "sent")
+            await self._record_sent(message, key, result, index)
+        await advance_status(
+            self._redis, key=key, status="sent", at=datetime.now(tz=UTC).isoformat()
+        )
 
     async def _deliver(
         self, message: OutboundMessage, payload: dict[str, Any], key: str
-    ) -> str | None:
+    ) -> str | WhatsAppError:
+        """The wamid of the sent payload, or the error that ends the attempts."""
         attempt = 0
         while True:
             attempt += 1
+            await self._wait_for_pace(message.to)
             await self._take_token()
             try:
                 return await self._client.send(payload)
             except WhatsAppError as error:
                 await self._redis.hincrby(key, "attempts", 1)
                 if not error.is_retryable or attempt >= self._max_attempts:
-                    await self._dead_letter(message, key, error)
-                    return None
-                await asyncio.sleep(self._backoff(attempt, error))
+                    return error
+                delay = self._backoff(attempt, error)
+                if error.code == PAIR_RATE_LIMIT:
+                    await self._redis.set(self._keys.pace(message.to), "1", px=int(delay * 1000))
+                log.info("outbound.retry", message_id=message.id, code=error.code, delay=delay)
+                await asyncio.sleep(delay)
+
+    async def _on_failure(self, message: OutboundMessage, key: str, error: WhatsAppError) -> None:
+        if error.needs_template:
+            contact = await self._redis.hgetall(self._keys.contact(message.to))
+            await self._hold(message, contact)
+        elif error.code == MARKETING_OPT_OUT:
+            await record_consent(
+                self._redis,
+                keys=self._keys,
+                contact=message.to,
+                state=ConsentState.OPTED_OUT,
+                at=datetime.now(tz=UTC),
+                source="meta_error_131050",
+            )
+            await self._suppress(message, key, "opted_out (131050)")
+        else:
+            await dead_letter(
+                self._redis,
+                keys=self._keys,
+                message=message,
+                status=error.status,
+                code=error.code,
+                error=error.message,
+            )
 
     def _backoff(self, attempt: int, error: WhatsAppError) -> float:
         base = self._base * (4 if error.code == PAIR_RATE_LIMIT else 1)
         delay = min(self._max, base * 2 ** (attempt - 1))
         return delay * (0.5 + random.random() / 2)  # noqa: S311 - jitter, not crypto
+
+    async def _wait_for_pace(self, contact: str) -> None:
+        """Honour a per-contact pause set after 131056 (also by another sender process)."""
+        wait_ms = await self._redis.pttl(self._keys.pace(contact))
+        if wait_ms > 0:
+            await asyncio.sleep(wait_ms / 1000)
 
     async def _take_token(self) -> None:
         while True:
@@ -221,34 +523,40 @@ class Sender:
                 return
             await asyncio.sleep(int(wait_ms) / 1000)
 
+    async def _suppress(self, message: OutboundMessage, key: str, reason: str) -> None:
+        log.info("outbound.suppressed", message_id=message.id, reason=reason)
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.hset(key, mapping={"status": "suppressed", "error": reason})
+        pipe.xadd(self._keys.transcript(message.to), _note_fields(message, "suppressed", reason))
+        await pipe.execute()
+
+    async def _hold(self, message: OutboundMessage, contact: dict[str, str]) -> None:
+        """Park a free-form message outside the window and invite the customer back."""
+        log.info("outbound.held", message_id=message.id, reason="24h window closed")
+        await hold(
+            self._redis,
+            keys=self._keys,
+            message_id=message.id,
+            contact=message.to,
+            ttl_s=self._ttl_s,
+        )
+        await self._redis.xadd(
+            self._keys.transcript(message.to), _note_fields(message, "awaiting_window")
+        )
+        template = reengagement_message(self._templates, contact=message.to, contact_fields=contact)
+        if template is None or is_opted_out(contact):
+            return
+        if await create_unqueued(self._redis, keys=self._keys, message=template, ttl_s=self._ttl_s):
+            await self._process(template, self._keys.outbound_message(template.id), 0)
+
     async def _record_sent(
         self, message: OutboundMessage, key: str, wamid: str, index: int
     ) -> None:
         ttl = 30 * 24 * 3600
         pipe = self._redis.pipeline(transaction=True)
-        pipe.hset(key, mapping={"parts_sent": index + 1, "wamid": wamid})
+        pipe.hset(key, mapping={"parts_sent": index + 1, "wamid": wamid, f"part:{wamid}": index})
         pipe.set(self._keys.wamid_to_message(wamid), message.id, ex=ttl)
         pipe.xadd(self._keys.transcript(message.to), _transcript_fields(message, wamid, index))
-        await pipe.execute()
-
-    async def _dead_letter(self, message: OutboundMessage, key: str, error: WhatsAppError) -> None:
-        log.error(
-            "outbound.dead_letter", message_id=message.id, code=error.code, status=error.status
-        )
-        pipe = self._redis.pipeline(transaction=True)
-        pipe.hset(key, mapping={"status": "dead", "error": str(error)})
-        pipe.xadd(
-            self._keys.dead_letters(),
-            {
-                "id": message.id,
-                "to": message.to,
-                "code": str(error.code or ""),
-                "status": str(error.status),
-                "error": error.message[:500],
-            },
-            maxlen=100_000,
-            approximate=True,
-        )
         await pipe.execute()
 
 

@@ -1,21 +1,53 @@
-"""Typed models of the WhatsApp Cloud API webhook (Meta's shapes; unknown fields ignored)."""
+"""Typed models of the WhatsApp Cloud API webhook (Meta's shapes; unknown fields ignored).
+
+One model per block of Meta's documented envelope (``object`` → ``entry[]`` → ``changes[]`` →
+``value`` with ``metadata``, ``contacts``, ``messages``, ``statuses``, ``errors`` and
+``user_preferences``). Enum values Meta adds later become ``UNKNOWN`` with a warning instead of
+rejecting the whole delivery, as pywa does (``StrEnum._missing_``).
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
 import structlog
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 log = structlog.get_logger(__name__)
+
+# Unix seconds between 1970 and 3000: anything else is not a timestamp Meta would send.
+_MAX_TS = 32_503_680_000
+
+
+def _unix_seconds(value: Any) -> str:
+    """Accept Meta's timestamps (a string of digits, sometimes a number), refuse the rest."""
+    if isinstance(value, bool):
+        raise ValueError("a timestamp is not a boolean")
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int):
+        value = str(value)
+    if not isinstance(value, str) or not value.isascii() or not value.isdigit():
+        raise ValueError("a timestamp is a string of digits (unix seconds)")
+    if int(value) > _MAX_TS:
+        raise ValueError("timestamp out of range")
+    return value
+
+
+UnixSeconds = Annotated[str, BeforeValidator(_unix_seconds)]
+
+
+def to_datetime(unix: str) -> datetime:
+    """Meta's unix-seconds string as an aware UTC datetime."""
+    return datetime.fromtimestamp(int(unix), tz=UTC)
 
 
 class MetaModel(BaseModel):
     """Base of Meta's payloads: fields Meta adds later are ignored, never rejected."""
 
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
 
 
 class MessageType(StrEnum):
@@ -56,7 +88,23 @@ class StatusKind(StrEnum):
 
     @classmethod
     def _missing_(cls, value: object) -> StatusKind:
-        log.warning("whatsapp.unknown_status", status=value)
+        log.warning("whatsapp.unknown_status", status=value, hint="ignored")
+        return cls.UNKNOWN
+
+
+class MarketingPreference(StrEnum):
+    """What the customer chose in WhatsApp's marketing-messages setting."""
+
+    STOP = "stop"
+    RESUME = "resume"
+    SIGNUP = "signup"
+    UNKNOWN = "unknown"
+
+    @classmethod
+    def _missing_(cls, value: object) -> MarketingPreference:
+        if isinstance(value, str) and value.lower() in cls._value2member_map_:
+            return cls(value.lower())
+        log.warning("whatsapp.unknown_preference", value=value, hint="ignored")
         return cls.UNKNOWN
 
 
@@ -95,7 +143,7 @@ class ReplyRef(MetaModel):
 
 
 class Interactive(MetaModel):
-    """Interactive reply (button_reply or list_reply)."""
+    """Interactive reply (``button_reply``, ``list_reply``; ``nfm_reply`` for Flows)."""
 
     type: str
     button_reply: ReplyRef | None = None
@@ -134,6 +182,48 @@ class Location(MetaModel):
     longitude: float
     name: str | None = None
     address: str | None = None
+    url: str | None = None
+
+
+class ContactName(MetaModel):
+    """Name of a shared contact card."""
+
+    formatted_name: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+
+
+class ContactPhone(MetaModel):
+    """A phone number on a shared contact card."""
+
+    phone: str | None = None
+    wa_id: str | None = None
+    type: str | None = None
+
+
+class ContactEmail(MetaModel):
+    """An e-mail address on a shared contact card."""
+
+    email: str | None = None
+    type: str | None = None
+
+
+class ContactCard(MetaModel):
+    """A contact card the customer shared (vCard-like)."""
+
+    name: ContactName = Field(default_factory=ContactName)
+    phones: list[ContactPhone] = Field(default_factory=list)
+    emails: list[ContactEmail] = Field(default_factory=list)
+
+    def describe(self) -> str:
+        """One line for the transcript and the agent: name, phones, e-mails."""
+        parts = [
+            self.name.formatted_name
+            or " ".join(p for p in (self.name.first_name, self.name.last_name) if p)
+        ]
+        parts += [p.phone or p.wa_id or "" for p in self.phones]
+        parts += [e.email or "" for e in self.emails]
+        return " ".join(p for p in parts if p).strip()
 
 
 class Reaction(MetaModel):
@@ -163,14 +253,22 @@ class WaError(MetaModel):
     title: str | None = None
     message: str | None = None
     error_data: ErrorData | None = None
+    href: str | None = None
+
+    def describe(self) -> str:
+        """``code title: details`` for logs and the dead-letter list."""
+        details = self.error_data.details if self.error_data else None
+        text = f"{self.code} {self.title or self.message or ''}".strip()
+        return f"{text}: {details}" if details else text
 
 
 class System(MetaModel):
-    """System message (e.g. the customer changed number)."""
+    """System message (the customer changed number or identity)."""
 
     body: str | None = None
     type: str | None = None
     wa_id: str | None = None
+    identity: str | None = None
 
 
 class Message(MetaModel):
@@ -178,7 +276,7 @@ class Message(MetaModel):
 
     id: str
     from_: str = Field(alias="from")
-    timestamp: str
+    timestamp: UnixSeconds
     type: MessageType
     text: TextBody | None = None
     interactive: Interactive | None = None
@@ -189,7 +287,7 @@ class Message(MetaModel):
     video: Media | None = None
     sticker: Media | None = None
     location: Location | None = None
-    contacts: list[dict[str, Any]] | None = None
+    contacts: list[ContactCard] | None = None
     reaction: Reaction | None = None
     system: System | None = None
     context: Context | None = None
@@ -203,14 +301,30 @@ class Message(MetaModel):
     @property
     def sent_at(self) -> datetime:
         """When the customer sent it (Meta's unix timestamp)."""
-        return datetime.fromtimestamp(int(self.timestamp), tz=UTC)
+        return to_datetime(self.timestamp)
 
 
 class Pricing(MetaModel):
     """Pricing block of a status."""
 
     billable: bool | None = None
+    pricing_model: str | None = None
     category: str | None = None
+    type: str | None = None
+
+
+class ConversationOrigin(MetaModel):
+    """Why the conversation was opened (service, utility, marketing...)."""
+
+    type: str | None = None
+
+
+class Conversation(MetaModel):
+    """The pricing conversation a status belongs to."""
+
+    id: str | None = None
+    origin: ConversationOrigin | None = None
+    expiration_timestamp: UnixSeconds | None = None
 
 
 class Status(MetaModel):
@@ -218,10 +332,37 @@ class Status(MetaModel):
 
     id: str
     status: StatusKind
-    timestamp: str
+    timestamp: UnixSeconds
     recipient_id: str | None = None
     errors: list[WaError] | None = None
     pricing: Pricing | None = None
+    conversation: Conversation | None = None
+    biz_opaque_callback_data: str | None = None
+
+    @property
+    def at(self) -> datetime:
+        """When the status happened."""
+        return to_datetime(self.timestamp)
+
+    @property
+    def error_codes(self) -> list[int]:
+        """Codes of the attached errors (empty unless failed)."""
+        return [error.code for error in self.errors or []]
+
+
+class UserPreference(MetaModel):
+    """A change of the customer's marketing-messages preference (Meta's opt-out switch)."""
+
+    wa_id: str
+    value: MarketingPreference
+    category: str | None = None
+    detail: str | None = None
+    timestamp: UnixSeconds
+
+    @property
+    def at(self) -> datetime:
+        """When the customer changed it."""
+        return to_datetime(self.timestamp)
 
 
 class Value(MetaModel):
@@ -233,11 +374,11 @@ class Value(MetaModel):
     messages: list[Message] = Field(default_factory=list)
     statuses: list[Status] = Field(default_factory=list)
     errors: list[WaError] = Field(default_factory=list)
-    user_preferences: list[dict[str, Any]] = Field(default_factory=list)
+    user_preferences: list[UserPreference] = Field(default_factory=list)
 
 
 class Change(MetaModel):
-    """One change of an entry; ``field`` says which kind."""
+    """One change of an entry; ``field`` says which kind (messages, user_preferences...)."""
 
     field: str
     value: Value = Field(default_factory=Value)

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
+import pydantic_core
 import structlog
 from fastapi import APIRouter, Header, HTTPException, Query, Request, status
 from fastapi.responses import PlainTextResponse
 from pydantic import ValidationError
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from bot import inbound
 from bot.api.deps import KeysDep, RedisDep, SettingsDep
+from bot.config import Settings
+from bot.keys import Keys
 from bot.statuses import apply_status
+from bot.whatsapp.consent import apply_preference
 from bot.whatsapp.models import Envelope
 from bot.whatsapp.signature import is_valid_signature
 
@@ -38,20 +43,22 @@ async def verify(
 async def _read_body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, "body too large")
-    body = b""
+        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, "body too large")
+    chunks: list[bytes] = []
+    size = 0
     async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, "body too large")
-    return body
+        size += len(chunk)
+        if size > limit:
+            raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, "body too large")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _parse(body: bytes) -> Envelope | None:
     """Parse the envelope; None (logged, answered 200) when the JSON has an unknown shape."""
     try:
-        document: Any = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+        document: Any = pydantic_core.from_json(body)
+    except ValueError as exc:  # not JSON, not UTF-8, lone surrogates, nesting too deep
         log.warning("webhook.malformed_json", error=str(exc))
         raise HTTPException(status.HTTP_400_BAD_REQUEST, f"body is not JSON: {exc}") from exc
     try:
@@ -59,6 +66,32 @@ def _parse(body: bytes) -> Envelope | None:
     except ValidationError as exc:
         log.warning("webhook.unknown_shape", errors=exc.error_count(), sample=str(body[:300]))
         return None
+
+
+async def _apply(delivery: inbound.Delivery, redis: Redis, keys: Keys, settings: Settings) -> int:
+    """Enqueue the messages, then record statuses and consent changes; returns accepted."""
+    accepted = 0
+    if delivery.items:
+        accepted = await inbound.enqueue_all(
+            redis,
+            keys=keys,
+            items=delivery.items,
+            shards=settings.inbound_shards,
+            dedupe_ttl_s=settings.dedupe_ttl_s,
+        )
+    for item_status in delivery.statuses:
+        await apply_status(
+            redis,
+            keys=keys,
+            status=item_status,
+            shards=settings.outbound_shards,
+            ttl_s=settings.dedupe_ttl_s,
+        )
+    for preference in delivery.preferences:
+        await apply_preference(redis, keys=keys, preference=preference)
+    for error in delivery.errors:
+        log.error("webhook.meta_error", error=error.describe())
+    return accepted
 
 
 @router.post("")
@@ -77,17 +110,18 @@ async def receive(
         raise HTTPException(status.HTTP_403_FORBIDDEN, "invalid X-Hub-Signature-256")
     envelope = _parse(body)
     if envelope is None:
-        return {"accepted": 0, "duplicates": 0, "statuses": 0}
-    items, statuses = inbound.split_envelope(envelope)
-    accepted = 0
-    for item in items:
-        accepted += await inbound.enqueue(
-            redis,
-            keys=keys,
-            item=item,
-            shards=settings.inbound_shards,
-            dedupe_ttl_s=settings.dedupe_ttl_s,
-        )
-    for item_status in statuses:
-        await apply_status(redis, keys=keys, status=item_status)
-    return {"accepted": accepted, "duplicates": len(items) - accepted, "statuses": len(statuses)}
+        return {"accepted": 0, "duplicates": 0, "statuses": 0, "preferences": 0}
+    delivery = inbound.parse_delivery(envelope)
+    try:
+        accepted = await _apply(delivery, redis, keys, settings)
+    except RedisError as exc:  # not 200: Meta retries the delivery later
+        log.error("webhook.redis_unavailable", error=repr(exc))
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, "storage unavailable; retry later"
+        ) from exc
+    return {
+        "accepted": accepted,
+        "duplicates": len(delivery.items) - accepted,
+        "statuses": len(delivery.statuses),
+        "preferences": len(delivery.preferences),
+    }
