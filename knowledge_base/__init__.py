@@ -11,7 +11,7 @@ from knowledge_base.documents import (
     render_document,
     write_atomic,
 )
-from knowledge_base.encoders import Encoder, ModelNotFoundError, load_encoders
+from knowledge_base.encoders import Encoder, ModelNotFoundError, UseEncoder, load_encoders
 from knowledge_base.index import CorruptIndexError
 from knowledge_base.lint import lint, lint_entries
 from knowledge_base.models import (
@@ -25,7 +25,7 @@ from knowledge_base.models import (
     Severity,
 )
 from knowledge_base.retriever import HybridRetriever, Retriever
-from knowledge_base.service import build_index, load_retriever, search
+from knowledge_base.service import build_index, load_retriever, search, version_value
 from knowledge_base.watch import watch_and_rebuild
 
 __all__ = [
@@ -43,6 +43,7 @@ __all__ = [
     "Retriever",
     "SearchHit",
     "Severity",
+    "UseEncoder",
     "build_index",
     "document_path",
     "get_settings",
@@ -54,6 +55,7 @@ __all__ = [
     "parse_document",
     "render_document",
     "search",
+    "version_value",
     "watch_and_rebuild",
     "write_atomic",
 ]

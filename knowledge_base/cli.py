@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import sys
-import time
 from pathlib import Path
 from typing import Annotated
 
@@ -15,17 +14,12 @@ from knowledge_base.config import KbSettings, get_settings
 from knowledge_base.encoders import Encoder, ModelNotFoundError, UseEncoder, load_encoders
 from knowledge_base.lint import lint
 from knowledge_base.models import Answer, LintReport
-from knowledge_base.service import build_index, load_retriever
+from knowledge_base.service import build_index, load_retriever, version_value
 
 kb_app = typer.Typer(help="FAQ knowledge base: lint, build, search, reload.", no_args_is_help=True)
 eval_app = typer.Typer(help="Evaluate the bot on a JSON Lines set.", no_args_is_help=True)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON instead of text")]
-
-
-def version_value(version: str) -> str:
-    """Return the value stored in the Redis version key: content version + bump time."""
-    return f"{version}:{time.time_ns() // 1_000_000}"
 
 
 def _settings() -> KbSettings:
@@ -102,22 +96,6 @@ def build_command(as_json: JsonOpt = False) -> None:
         typer.echo(f"  removed {key}")
 
 
-def answer_payload(answer: Answer) -> dict:
-    """Return the JSON shape shown by ``kb search`` and the editor's try-it box."""
-    return {
-        "query": answer.query,
-        "lang": answer.lang,
-        "decision": str(answer.decision),
-        "answer_id": answer.entry.id if answer.entry else None,
-        "answered_lang": answer.answered_lang,
-        "confidence": answer.confidence,
-        "threshold": answer.threshold,
-        "reason": answer.reason,
-        "elapsed_ms": answer.elapsed_ms,
-        "hits": [hit.model_dump() for hit in answer.hits],
-    }
-
-
 def _print_answer(answer: Answer) -> None:
     typer.echo(
         f"{'#':>2} {'topic':24} {'fused':>7} {'conf':>5} {'dense':>6} {'use':>6} "
@@ -144,7 +122,7 @@ def search_command(
     retriever = load_retriever(settings, encoders=_encoders(settings))
     answer = retriever.answer(text, lang)
     if as_json:
-        typer.echo(json.dumps(answer_payload(answer), ensure_ascii=False, indent=2))
+        typer.echo(json.dumps(answer.explain(), ensure_ascii=False, indent=2))
     else:
         _print_answer(answer)
 

@@ -78,6 +78,10 @@ class KbSettings(BaseSettings):
         default=DEFAULT_ANSWER_THRESHOLD,
         description="confidence below which the bot abstains (calibrated, see README)",
     )
+    fallback_threshold: float = Field(
+        default=0.70,
+        description="threshold when answering from another language (calibrated, see README)",
+    )
     cross_language_fallback: bool = Field(
         default=True, description="answer from the other language when the asked one has nothing"
     )

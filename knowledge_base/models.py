@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -97,6 +98,21 @@ class Answer(BaseModel):
     def is_fallback_language(self) -> bool:
         """Return True when the answer is in a language other than the one asked."""
         return self.is_answer and self.answered_lang != self.lang
+
+    def explain(self) -> dict[str, Any]:
+        """Return the JSON shape of ``kb search --json`` and the editor's try-it box."""
+        return {
+            "query": self.query,
+            "lang": self.lang,
+            "decision": str(self.decision),
+            "answer_id": self.entry.id if self.entry else None,
+            "answered_lang": self.answered_lang,
+            "confidence": self.confidence,
+            "threshold": self.threshold,
+            "reason": self.reason,
+            "elapsed_ms": self.elapsed_ms,
+            "hits": [hit.model_dump() for hit in self.hits],
+        }
 
 
 class Severity(StrEnum):

@@ -94,6 +94,8 @@ class HybridRetriever:
         wanted = signals if signals is not None else SIGNALS
         self.signals = tuple(s for s in wanted if s == "bm25" or s.split("_")[0] in encoders)
         self._incomplete = self._languages_missing_topics()
+        cross = tuple(s for s in ("multilingual", "multilingual_centroid") if s in self.signals)
+        self._cross_signals = cross or self.signals
         if settings.encoder_threads > 0:
             # One query at a time: OpenMP threads only spin against other processes.
             faiss.omp_set_num_threads(settings.encoder_threads)
@@ -162,11 +164,14 @@ class HybridRetriever:
                 signal.offer(li.doc_keys[int(pos)].split("/", 1)[1], float(scores[pos]))
         return signal
 
-    def _signals(self, query: str, li: LangIndex) -> dict[str, _Signal]:
-        needed = {name.split("_")[0] for name in self.signals} - {"bm25"}
+    def _signals(
+        self, query: str, li: LangIndex, signals: tuple[str, ...] | None = None
+    ) -> dict[str, _Signal]:
+        signals = signals or self.signals
+        needed = {name.split("_")[0] for name in signals} - {"bm25"}
         vectors = {n: self.encoders[n].encode([query]) for n in needed}
         found: dict[str, _Signal] = {}
-        for name in self.signals:
+        for name in signals:
             base = name.split("_")[0]
             if name == "bm25":
                 found[name] = self._bm25(li, query)
@@ -243,22 +248,41 @@ class HybridRetriever:
                 features["dense"] = 0.0
             hit.confidence = round(confidence(features, weights, bias), 4)
 
-    def search(self, query: str, lang: str, k: int | None = None) -> list[SearchHit]:
-        """Return the top topics for ``query`` in ``lang`` with every signal's score."""
+    def search(
+        self, query: str, lang: str, k: int | None = None, *, cross_lingual: bool = False
+    ) -> list[SearchHit]:
+        """Return the top topics for ``query`` in ``lang`` with every signal's score.
+
+        With ``cross_lingual`` the query is in another language: only the multilingual
+        encoder's signals are used (BM25 and an English-only model cannot match it).
+        """
         li = self.kb.langs.get(lang)
         if li is None or not li.rows or not query.strip():
             return []
-        found = self._signals(query, li)
+        signals = self._cross_signals if cross_lingual else self.signals
+        found = self._signals(query, li, signals)
         fused = self._fuse(found, lang)
         ranked = sorted(fused, key=fused.__getitem__, reverse=True)[: k or self.settings.top_k]
         hits = [self._hit(t, lang, r, fused[t], found) for r, t in enumerate(ranked, start=1)]
         self._score_top(hits, found, lang)
+        if cross_lingual:
+            # The logistic model was fitted on same-language questions; across languages the
+            # multilingual cosine alone is the calibrated score (see README).
+            for hit in hits:
+                hit.confidence = round(max(hit.multilingual or 0.0, 0.0), 4)
         return hits
 
     # ------------------------------------------------------------ decision
 
-    def _decide(self, query: str, lang: str, hits: list[SearchHit], started: float) -> Answer:
-        threshold = self.settings.answer_threshold
+    def _decide(
+        self,
+        query: str,
+        lang: str,
+        hits: list[SearchHit],
+        started: float,
+        threshold: float | None = None,
+    ) -> Answer:
+        threshold = self.settings.answer_threshold if threshold is None else threshold
         answer = Answer(decision=Decision.ABSTAIN, query=query, lang=lang, hits=hits)
         answer.threshold = threshold
         if not hits:
@@ -270,9 +294,9 @@ class HybridRetriever:
                 answer.decision = Decision.ANSWER
                 answer.entry = self.get(top.id, top.lang)
                 answer.answered_lang = top.lang
-                answer.reason = f"confidence {top.confidence:.2f} >= threshold {threshold:.2f}"
+                answer.reason = f"confidence {top.confidence:.3f} >= threshold {threshold:.3f}"
             else:
-                answer.reason = f"confidence {top.confidence:.2f} < threshold {threshold:.2f}"
+                answer.reason = f"confidence {top.confidence:.3f} < threshold {threshold:.3f}"
         answer.elapsed_ms = round((time.perf_counter() - started) * 1000, 2)
         return answer
 
@@ -281,8 +305,8 @@ class HybridRetriever:
         for other in self.kb.langs:
             if other == lang:
                 continue
-            hits = self.search(query, other)
-            decided = self._decide(query, lang, hits, started)
+            hits = self.search(query, other, cross_lingual=True)
+            decided = self._decide(query, lang, hits, started, self.settings.fallback_threshold)
             if decided.is_answer and decided.entry and self.get(decided.entry.id, lang) is None:
                 decided.reason += f" (only a {other} version exists)"
                 return decided

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from knowledge_base.config import KbSettings, get_settings
 from knowledge_base.documents import load_documents
@@ -92,3 +93,11 @@ def search(
 ) -> list[SearchHit]:
     """Return the top-k topics for ``query`` in ``lang`` (see :meth:`HybridRetriever.search`)."""
     return retriever.search(query, lang, k)
+
+
+def version_value(version: str) -> str:
+    """Return the value to store in the Redis version key: content version and bump time.
+
+    The time part makes every bump visible, so ``reload`` always reaches every process.
+    """
+    return f"{version}:{time.time_ns() // 1_000_000}"

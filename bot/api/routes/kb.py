@@ -1,0 +1,331 @@
+"""KB editor API: list and read FAQ documents, save with optimistic concurrency, try a search.
+
+Saving lints the document (errors -> 422), writes it atomically, re-embeds only what changed
+in a worker thread and bumps the Redis version key, so every action server reloads within
+seconds. No Rasa retraining.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request, status
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from bot.api.deps import ServiceDep
+from knowledge_base import (
+    Encoder,
+    FaqEntry,
+    HybridRetriever,
+    KbSettings,
+    LintIssue,
+    build_index,
+    document_path,
+    get_settings,
+    lint_entries,
+    load_documents,
+    load_encoders,
+    load_retriever,
+    parse_document,
+    render_document,
+    version_value,
+    write_atomic,
+)
+
+router = APIRouter(prefix="/api/kb", tags=["kb"])
+
+
+async def get_kb_editor(_: ServiceDep) -> str:
+    """Return who is editing; the hub overrides this with the staff session (editor role)."""
+    return "service"
+
+
+EditorDep = Annotated[str, Depends(get_kb_editor)]
+
+
+def get_kb_settings() -> KbSettings:
+    """Return the knowledge-base settings (tests override this dependency)."""
+    return get_settings()
+
+
+KbSettingsDep = Annotated[KbSettings, Depends(get_kb_settings)]
+
+
+@dataclass
+class KbState:
+    """What the editor API keeps on ``app.state.kb``: encoders, retriever, a write lock."""
+
+    settings: KbSettings
+    encoders: dict[str, Encoder]
+    retriever: HybridRetriever
+    write_lock: asyncio.Lock
+
+    @property
+    def lint_encoder(self) -> Encoder:
+        """Return the encoder used to find near-duplicate questions."""
+        return self.encoders.get("multilingual") or self.encoders["dense"]
+
+
+def create_kb_state(settings: KbSettings, encoders: dict[str, Encoder] | None = None) -> KbState:
+    """Load encoders and the retriever (blocking: call it in a worker thread)."""
+    encoders = encoders if encoders is not None else load_encoders(settings)
+    retriever = load_retriever(settings, encoders=encoders)
+    return KbState(settings, encoders, retriever, asyncio.Lock())
+
+
+async def get_kb_state(request: Request, settings: KbSettingsDep) -> KbState:
+    """Return ``app.state.kb``, loading it on first use."""
+    state: KbState | None = getattr(request.app.state, "kb", None)
+    if state is not None:
+        return state
+    init_lock = getattr(request.app.state, "kb_init_lock", None)
+    if init_lock is None:
+        init_lock = request.app.state.kb_init_lock = asyncio.Lock()
+    async with init_lock:
+        state = getattr(request.app.state, "kb", None)
+        if state is None:
+            state = await asyncio.to_thread(create_kb_state, settings)
+            request.app.state.kb = state
+    return state
+
+
+KbDep = Annotated[KbState, Depends(get_kb_state)]
+
+
+# ---------------------------------------------------------------- models
+
+
+class DocSummary(BaseModel):
+    """One document in the editor's list."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    lang: str
+    title: str
+    team: str | None
+    tags: list[str]
+    updated: dt.date | None
+    version: str
+    path: str
+
+
+class DocPublic(DocSummary):
+    """One document with its front matter and body, and the version to send back on save."""
+
+    alt_questions: list[str]
+    body: str
+
+
+class DocUpdate(BaseModel):
+    """A save from the editor: ``version`` is what the editor loaded (null for a new doc)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: str | None = None
+    title: str
+    alt_questions: list[str] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list)
+    team: str | None = None
+    updated: dt.date | None = None
+    body: str
+
+
+class DocSaved(BaseModel):
+    """The result of a save: the new version, warnings and what the index did."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    lang: str
+    version: str
+    index_version: str
+    embedded_rows: int
+    warnings: list[LintIssue]
+
+
+class SearchRequest(BaseModel):
+    """A try-it search from the editor."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=1000)
+    lang: str = Field(default="it", pattern=r"^[a-z]{2}$")
+    k: int = Field(default=5, ge=1, le=20)
+
+
+class ReloadResult(BaseModel):
+    """What a reload did."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    index_version: str
+    embedded_rows: int
+    changed: list[str]
+    removed: list[str]
+    redis_version: str
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def file_version(text: str) -> str:
+    """Return the version of a document file: a hash of its exact text."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+
+
+def _public(entry: FaqEntry, text: str) -> DocPublic:
+    return DocPublic(
+        id=entry.id,
+        lang=entry.lang,
+        title=entry.title,
+        team=entry.team,
+        tags=list(entry.tags),
+        updated=entry.updated,
+        version=file_version(text),
+        path=entry.path,
+        alt_questions=list(entry.alt_questions),
+        body=entry.body,
+    )
+
+
+def _load_one(settings: KbSettings, doc_id: str, lang: str) -> tuple[FaqEntry, str]:
+    path = document_path(settings.docs_dir, doc_id, lang)
+    text = _read(path)
+    if text is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no document {lang}/{doc_id}")
+    entry, issues = parse_document(text, str(path))
+    if entry is None:
+        detail = {"message": "the document does not parse", "errors": _dump(issues)}
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail)
+    return entry, text
+
+
+def _dump(issues: list[LintIssue]) -> list[dict[str, Any]]:
+    return [issue.model_dump(mode="json") for issue in issues]
+
+
+def _candidate(doc_id: str, lang: str, update: DocUpdate, path: Path) -> FaqEntry:
+    fields = update.model_dump(exclude={"version"})
+    fields["updated"] = fields["updated"] or dt.date.today()
+    try:
+        return FaqEntry(id=doc_id, lang=lang, path=str(path), **fields)
+    except ValidationError as exc:
+        errors = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, {"errors": errors}) from exc
+
+
+def _lint_candidate(state: KbState, candidate: FaqEntry) -> list[LintIssue]:
+    """Lint the base as it would be after the save; return findings about this document."""
+    entries, _issues = load_documents(state.settings.docs_dir)
+    entries = [e for e in entries if e.key != candidate.key] + [candidate]
+    issues = lint_entries(entries, state.settings, encoder=state.lint_encoder)
+    return [
+        i for i in issues if i.doc_id == candidate.id and (i.lang == candidate.lang or not i.lang)
+    ]
+
+
+def _check_version(current_text: str | None, update: DocUpdate, key: str) -> None:
+    current = file_version(current_text) if current_text is not None else None
+    if current != update.version:
+        detail = {
+            "message": f"{key} was changed by someone else; reload it and apply your edit again",
+            "current_version": current,
+        }
+        raise HTTPException(status.HTTP_409_CONFLICT, detail)
+
+
+async def _publish(request: Request, state: KbState) -> tuple[Any, str]:
+    """Rebuild what changed in a worker thread, swap the retriever, bump the version key."""
+    report = await asyncio.to_thread(build_index, state.settings, encoders=state.encoders)
+    state.retriever = await asyncio.to_thread(
+        load_retriever, state.settings, encoders=state.encoders
+    )
+    value = version_value(report.version)
+    await request.app.state.redis.set(state.settings.version_key, value)
+    return report, value
+
+
+# ---------------------------------------------------------------- routes
+
+
+@router.get("/docs", response_model=list[DocSummary])
+async def list_docs(_: EditorDep, settings: KbSettingsDep) -> list[DocSummary]:
+    """Every document that parses, with the version to send back when saving."""
+    entries, _issues = await asyncio.to_thread(load_documents, settings.docs_dir)
+    summaries = []
+    for entry in sorted(entries, key=lambda e: (e.id, e.lang)):
+        text = _read(Path(entry.path)) or ""
+        public = _public(entry, text)
+        summaries.append(DocSummary(**public.model_dump(exclude={"alt_questions", "body"})))
+    return summaries
+
+
+@router.get("/docs/{doc_id}/{lang}", response_model=DocPublic)
+async def get_doc(doc_id: str, lang: str, _: EditorDep, settings: KbSettingsDep) -> DocPublic:
+    """One document: front matter, body and its current version."""
+    entry, text = _load_one(settings, doc_id, lang)
+    return _public(entry, text)
+
+
+@router.put("/docs/{doc_id}/{lang}", response_model=DocSaved)
+async def put_doc(
+    doc_id: str, lang: str, update: DocUpdate, request: Request, _: EditorDep, state: KbDep
+) -> DocSaved:
+    """Save a document if nobody changed it meanwhile (409), lint it (422), publish it."""
+    path = document_path(state.settings.docs_dir, doc_id, lang)
+    candidate = _candidate(doc_id, lang, update, path)
+    async with state.write_lock:
+        _check_version(_read(path), update, f"{lang}/{doc_id}")
+        issues = await asyncio.to_thread(_lint_candidate, state, candidate)
+        errors = [i for i in issues if i.severity == "error"]
+        if errors:
+            detail = {"message": "the document has errors", "errors": _dump(errors)}
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail)
+        text = render_document(candidate)
+        await asyncio.to_thread(write_atomic, path, text)
+        report, _value = await _publish(request, state)
+    return DocSaved(
+        id=doc_id,
+        lang=lang,
+        version=file_version(text),
+        index_version=report.version,
+        embedded_rows=report.embedded_rows,
+        warnings=[i for i in issues if i.severity == "warning"],
+    )
+
+
+@router.post("/search")
+async def search_docs(body: SearchRequest, _: EditorDep, state: KbDep) -> dict[str, Any]:
+    """Try a question: top-k topics with dense, BM25 and fused scores, and the decision."""
+    retriever = state.retriever
+    settings = retriever.settings.model_copy(update={"top_k": body.k})
+    scoped = HybridRetriever(retriever.kb, retriever.encoders, settings)
+    answer = await asyncio.to_thread(scoped.answer, body.text, body.lang)
+    return answer.explain()
+
+
+@router.post("/reload", response_model=ReloadResult)
+async def reload_kb(request: Request, _: EditorDep, state: KbDep) -> ReloadResult:
+    """Rebuild from the files on disk (re-embedding only changes) and bump the version key."""
+    async with state.write_lock:
+        report, value = await _publish(request, state)
+    return ReloadResult(
+        index_version=report.version,
+        embedded_rows=report.embedded_rows,
+        changed=report.changed,
+        removed=report.removed,
+        redis_version=value,
+    )
