@@ -99,6 +99,7 @@ class TicketEvent(StrEnum):
     sla_breached = "sla_breached"
     resolved = "resolved"
     reopened = "reopened"
+    erased = "erased"
 
 
 def normalize_phone(phone: str) -> str:
@@ -210,6 +211,13 @@ class CustomerMessageIn(ApiModel):
     wamid: str
     ts: AwareDatetime
     media_id: str | None = None
+
+
+class ContactErased(ApiModel):
+    """What a GDPR erasure removed."""
+
+    tickets: int
+    audit_entries: int
 
 
 class CustomerMessageAccepted(ApiModel):

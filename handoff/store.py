@@ -231,6 +231,40 @@ class TicketStore:
             entries = [e for e in entries if e.ticket_id == ticket_id][:count]
         return list(reversed(entries))
 
+    async def erase_contact(self, phone: str, actor: str) -> tuple[int, int]:
+        """GDPR erasure: the contact's tickets, indexes and audit entries; one tombstone stays."""
+        keys = self.keys
+        ids = as_texts(await self.redis.zrange(keys.contact_tickets(phone), 0, -1))
+        tickets = await self.get_many(ids)
+        wanted = set(ids)
+        rows: list[Any] = await self.redis.xrange(keys.audit()) or []
+        audit_ids = [as_text(i) for i, fields in rows if _field(fields, "ticket_id") in wanted]
+        async with self.redis.pipeline(transaction=True) as pipe:
+            for ticket in tickets:
+                pipe.delete(keys.ticket(ticket.id))
+                for index in (keys.tickets_all(), keys.tickets_open(), keys.leads()):
+                    pipe.zrem(index, ticket.id)
+                for index in (
+                    keys.sla_pending(),
+                    keys.escalation_pending(),
+                    keys.queue(ticket.team),
+                ):
+                    pipe.zrem(index, ticket.id)
+                if ticket.assignee:
+                    pipe.srem(keys.agent_tickets(ticket.assignee), ticket.id)
+            pipe.delete(keys.gate(phone), keys.contact_tickets(phone))
+            if audit_ids:
+                pipe.xdel(keys.audit(), *audit_ids)
+            tombstone = HistoryEntry(
+                event=TicketEvent.erased,
+                at=datetime.now(UTC),
+                actor=actor,
+                detail={"tickets": len(tickets), "audit_entries": len(audit_ids)},
+            )
+            pipe.xadd(keys.audit(), _audit_fields("-", tombstone), maxlen=self.audit_maxlen)
+            await pipe.execute()
+        return len(tickets), len(audit_ids)
+
     async def mark_wamid(self, wamid: str) -> bool:
         """Remember a customer message id; ``False`` if it was already seen."""
         key = self.keys.wamid_seen(wamid)
@@ -270,6 +304,11 @@ def _audit_entry(entry_id: Any, fields: dict[Any, Any]) -> AuditEntry:
 def _ticket_id(number: int) -> str:
     """Ticket ids are ``T-000001``, ``T-000002``... never reused."""
     return f"T-{number:06d}"
+
+
+def _field(fields: dict[Any, Any], name: str) -> str:
+    value = fields.get(name, fields.get(name.encode()))
+    return as_text(value) if value is not None else ""
 
 
 def as_text(value: Any) -> str:

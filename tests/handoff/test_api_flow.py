@@ -183,3 +183,69 @@ def _at(text: str):  # type: ignore[no-untyped-def]
     from datetime import datetime
 
     return datetime.fromisoformat(text)
+
+
+async def test_customer_message_moves_ticket_back_to_the_agent(handoff: Handoff) -> None:
+    phone = new_phone()
+    async with handoff.service() as service:
+        created = await service.post("/api/handoff/tickets", json=ticket_body(phone))
+        ticket_id = created.json()["ticket_id"]
+        agent = await handoff.staff("ivo", Role.agent)
+        async with agent:
+            await agent.post(f"/api/staff/tickets/{ticket_id}/claim")
+            await agent.post(f"/api/staff/tickets/{ticket_id}/reply", json={"text": "mi dica"})
+            waiting = (await agent.get(f"/api/staff/tickets/{ticket_id}")).json()
+            assert waiting["status"] == "waiting_customer"
+            message = {
+                "text": "la mia email è ivo.cliente@example.com",
+                "wamid": "wamid.B1",
+                "ts": "2026-03-02T10:30:00+01:00",
+            }
+            await service.post(f"/api/handoff/conversations/{phone}/messages", json=message)
+            ticket = (await agent.get(f"/api/staff/tickets/{ticket_id}")).json()
+    assert ticket["status"] == "assigned"
+    assert ticket["transcript"][-1]["text"] == message["text"]
+    email = [f for f in ticket["summary"]["facts"] if f["key"] == "contact_email"]
+    assert email and email[0]["value"] == "ivo.cliente@example.com", "summary refreshed"
+    assert email[0]["source"]["message_index"] == len(ticket["transcript"]) - 1
+
+
+async def test_reopen_refused_while_the_contact_has_another_open_ticket(handoff: Handoff) -> None:
+    phone = new_phone()
+    supervisor = await handoff.staff("sara", Role.supervisor)
+    async with handoff.service() as service, supervisor:
+        first = (await service.post("/api/handoff/tickets", json=ticket_body(phone))).json()
+        await supervisor.post(f"/api/staff/tickets/{first['ticket_id']}/resolve", json={})
+        second = (await service.post("/api/handoff/tickets", json=ticket_body(phone))).json()
+        assert second["ticket_id"] != first["ticket_id"]
+        refused = await supervisor.post(f"/api/staff/tickets/{first['ticket_id']}/reopen", json={})
+        assert refused.status_code == 409 and second["ticket_id"] in refused.json()["detail"]
+        tickets = (await service.get(f"/api/handoff/conversations/{phone}/tickets")).json()
+        assert [t["id"] for t in tickets] == [second["ticket_id"], first["ticket_id"]]
+
+
+async def test_gdpr_erasure_of_a_contact(handoff: Handoff) -> None:
+    phone, other = new_phone(), new_phone()
+    async with handoff.service() as service:
+        for _ in range(2):
+            created = await service.post("/api/handoff/tickets", json=ticket_body(phone))
+            supervisor = await handoff.staff(
+                f"sup{created.json()['ticket_id'][-2:]}", Role.supervisor
+            )
+            async with supervisor:
+                await supervisor.post(
+                    f"/api/staff/tickets/{created.json()['ticket_id']}/resolve", json={}
+                )
+        await service.post("/api/handoff/tickets", json=ticket_body(phone))
+        kept = (await service.post("/api/handoff/tickets", json=ticket_body(other))).json()
+        erased = await service.delete(f"/api/handoff/conversations/{phone}")
+        assert erased.status_code == 200
+        assert erased.json() == {"tickets": 3, "audit_entries": 3 + 2}
+        assert (await service.get(f"/api/handoff/conversations/{phone}/tickets")).json() == []
+        assert (await service.get(f"/api/handoff/conversations/{phone}/gate")).json()[
+            "mode"
+        ] == "bot"
+    audit = await handoff.state.store.audit(count=100)
+    assert {a.ticket_id for a in audit} == {kept["ticket_id"], "-"}
+    assert audit[-1].event == "erased" and audit[-1].detail == {"tickets": 3, "audit_entries": 5}
+    assert await handoff.state.redis.zcard(handoff.state.keys.tickets_all()) == 1

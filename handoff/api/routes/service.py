@@ -7,12 +7,14 @@ from fastapi import APIRouter, Response, status
 from handoff.api.deps import ServiceDep, StateDep
 from handoff.api.routing import HandoffRoute
 from handoff.models import (
+    ContactErased,
     CustomerMessageAccepted,
     CustomerMessageIn,
     GateState,
     Ticket,
     TicketCreate,
     TicketCreated,
+    normalize_phone,
 )
 
 router = APIRouter(
@@ -52,6 +54,13 @@ async def get_gate(phone: str, state: StateDep) -> GateState:
 async def contact_tickets(phone: str, state: StateDep) -> list[Ticket]:
     """Every ticket of the contact, newest first (simulator checks, GDPR export)."""
     return await state.tickets.of_contact(phone)
+
+
+@router.delete("/conversations/{phone}")
+async def erase_contact(phone: str, state: StateDep) -> ContactErased:
+    """GDPR erasure of the contact's tickets and audit entries (the gate opens)."""
+    tickets, audit = await state.store.erase_contact(normalize_phone(phone), "service")
+    return ContactErased(tickets=tickets, audit_entries=audit)
 
 
 @router.post("/conversations/{phone}/messages", status_code=status.HTTP_202_ACCEPTED)
