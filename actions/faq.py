@@ -164,8 +164,8 @@ def unanswered_questions(tracker: Tracker, count: int) -> list[str]:
 class ActionAnswerFaq(Action):
     """``action_answer_faq``: answer from the knowledge base or count a miss."""
 
-    def __init__(self) -> None:
-        self._kb: KbRuntime | None = None
+    def __init__(self, runtime: KbRuntime | None = None) -> None:
+        self._kb = runtime
         self._kb_lock = threading.Lock()
 
     def name(self) -> str:

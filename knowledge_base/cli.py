@@ -19,6 +19,12 @@ from knowledge_base.service import build_index, load_retriever, version_value
 kb_app = typer.Typer(help="FAQ knowledge base: lint, build, search, reload.", no_args_is_help=True)
 eval_app = typer.Typer(help="Evaluate the bot on a JSON Lines set.", no_args_is_help=True)
 
+
+@eval_app.callback()
+def _eval_group() -> None:
+    """Evaluate the bot on a JSON Lines set."""
+
+
 JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON instead of text")]
 
 
@@ -114,7 +120,7 @@ def _print_answer(answer: Answer) -> None:
 def search_command(
     text: Annotated[str, typer.Argument(help="the customer's question")],
     lang: Annotated[str, typer.Option(help="conversation language")] = "it",
-    k: Annotated[int, typer.Option(help="how many topics to show")] = 5,
+    k: Annotated[int, typer.Option("--k", "-k", help="how many topics to show")] = 5,
     as_json: JsonOpt = False,
 ) -> None:
     """Show the top topics with dense, BM25 and fused scores, and the decision."""

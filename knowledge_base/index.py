@@ -286,22 +286,21 @@ def _plan_lang(
     settings: KbSettings,
     next_id: int,
 ) -> tuple[_Plan, int]:
+    """Reuse the vectors of every (document, kind, text) already embedded; embed the rest."""
     plan = _Plan()
     prev_lang = previous.langs.get(lang) if previous else None
-    prev_docs = previous.manifest.docs if previous else {}
-    by_key: dict[str, list[int]] = {}
+    known: dict[tuple[str, str, str], int] = {}
     if prev_lang is not None:
         for pos, row in enumerate(prev_lang.rows):
-            by_key.setdefault(row.key, []).append(pos)
+            known.setdefault((row.key, row.kind, row.text), pos)
     for entry in entries:
-        reuse = prev_lang is not None and prev_docs.get(entry.key) == entry.content_hash()
-        if reuse and entry.key in by_key:
-            for pos in by_key[entry.key]:
-                plan.kept.append(prev_lang.rows[pos])  # type: ignore[union-attr]
-                for name, vectors in prev_lang.vectors.items():  # type: ignore[union-attr]
-                    plan.kept_vectors.setdefault(name, []).append(vectors[pos])
-            continue
         for kind, text in entry_rows(entry, index_answers=settings.index_answers):
+            pos = known.pop((entry.key, kind, text), None)
+            if pos is not None and prev_lang is not None:
+                plan.kept.append(prev_lang.rows[pos])
+                for name, vectors in prev_lang.vectors.items():
+                    plan.kept_vectors.setdefault(name, []).append(vectors[pos])
+                continue
             plan.fresh.append(Row(row_id=next_id, key=entry.key, text=text, kind=kind))
             next_id += 1
     return plan, next_id

@@ -37,8 +37,8 @@ def test_rebuild_embeds_only_changed_documents(kb_settings: KbSettings, encoders
     )
     report = build_index(kb_settings, encoders=counted)
     assert report.changed == ["en/parking"]
-    assert report.embedded_rows == 6  # title + 5 alternative questions of one document
-    assert all(c.sentences == 6 for c in counted.values())
+    assert report.embedded_rows == 1  # only the edited question of one document
+    assert all(c.sentences == 1 for c in counted.values())
     assert report.version != unchanged.version
 
 
@@ -50,6 +50,7 @@ def test_body_change_changes_version_without_new_questions(
     _edit(kb_settings, "it", "parking", "circa 5 minuti", "circa 4 minuti")
     report = build_index(kb_settings, encoders=encoders)
     assert report.changed == ["it/parking"] and report.version != first.version
+    assert report.embedded_rows == 0  # answers are not embedded (KB_INDEX_ANSWERS=false)
     retriever = load_retriever(kb_settings, encoders=encoders)
     assert "circa 4 minuti" in retriever.get("parking", "it").body
 
@@ -107,9 +108,9 @@ def test_hnsw_above_the_size_setting_is_patched_in_place(
     _edit(settings, "en", "parking", "Is there a garage near the agency?", "Garage nearby?")
     counted = counting(encoders)
     report = build_index(settings, encoders=counted)
-    assert report.embedded_rows == 6
+    assert report.embedded_rows == 1
     kb = load_index(settings.index_dir)
-    # HNSW cannot delete: old rows stay in the graph but no longer map to a row.
-    assert kb.langs["en"].faiss_indexes["dense"].ntotal == before + 6
+    # HNSW cannot delete: the old row stays in the graph but no longer maps to a row.
+    assert kb.langs["en"].faiss_indexes["dense"].ntotal == before + 1
     retriever = load_retriever(settings, encoders=encoders)
     assert retriever.search("Garage nearby?", "en")[0].id == "parking"

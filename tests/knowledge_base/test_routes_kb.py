@@ -1,0 +1,162 @@
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from redis.asyncio import Redis
+
+from actions.faq import KbRuntime
+from bot.api.routes import kb as kb_routes
+from bot.config import get_settings as bot_settings
+from knowledge_base import KbSettings
+
+
+@pytest.fixture
+def route_settings(kb_settings: KbSettings, key_prefix: str, redis_server: str) -> KbSettings:
+    return kb_settings.model_copy(
+        update={
+            "version_key": f"{key_prefix}kb:version",
+            "misses_stream": f"{key_prefix}kb:misses",
+            "redis_url": redis_server,
+        }
+    )
+
+
+@pytest.fixture
+def client(route_settings: KbSettings, encoders, redis_server: str) -> Iterator[TestClient]:  # noqa: ANN001
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.redis = Redis.from_url(redis_server, decode_responses=True)
+        yield
+        await app.state.redis.aclose()
+
+    app = FastAPI(lifespan=lifespan)
+    app.include_router(kb_routes.router)
+    app.dependency_overrides[kb_routes.get_kb_settings] = lambda: route_settings
+    app.state.kb = kb_routes.create_kb_state(route_settings, encoders)
+    token = bot_settings().service_token.get_secret_value()
+    with TestClient(app, headers={"Authorization": f"Bearer {token}"}) as test_client:
+        yield test_client
+
+
+def _doc(client: TestClient, doc_id: str = "opening_hours", lang: str = "it") -> dict:
+    response = client.get(f"/api/kb/docs/{doc_id}/{lang}")
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def _update(doc: dict, **changes: object) -> dict:
+    fields = ("version", "title", "alt_questions", "tags", "team", "updated", "body")
+    body = {k: doc[k] for k in fields}
+    body.update(changes)
+    return body
+
+
+def test_requires_an_editor(client: TestClient) -> None:
+    response = client.get("/api/kb/docs", headers={"Authorization": "Bearer wrong"})
+    assert response.status_code == 401
+
+
+def test_list_and_get(client: TestClient) -> None:
+    docs = client.get("/api/kb/docs").json()
+    assert len(docs) == 16
+    assert {"id", "lang", "title", "version", "path"} <= set(docs[0])
+    doc = _doc(client)
+    assert doc["title"] and doc["body"].startswith("*Orari")
+    assert doc["version"] == next(
+        d["version"] for d in docs if d["id"] == "opening_hours" and d["lang"] == "it"
+    )
+    assert client.get("/api/kb/docs/nope/it").status_code == 404
+
+
+def test_put_with_a_stale_version_conflicts(client: TestClient) -> None:
+    doc = _doc(client)
+    first = client.put("/api/kb/docs/opening_hours/it", json=_update(doc, body="Aperti 9-18."))
+    assert first.status_code == 200, first.text
+    stale = client.put("/api/kb/docs/opening_hours/it", json=_update(doc, body="Altro."))
+    assert stale.status_code == 409
+    assert stale.json()["detail"]["current_version"] == first.json()["version"]
+    assert _doc(client)["body"] == "Aperti 9-18."
+
+
+def test_put_with_lint_errors_is_refused(client: TestClient, route_settings: KbSettings) -> None:
+    doc = _doc(client)
+    before = (route_settings.docs_dir / "it" / "opening_hours.md").read_text(encoding="utf-8")
+    too_long = client.put("/api/kb/docs/opening_hours/it", json=_update(doc, body="x" * 5000))
+    assert too_long.status_code == 422
+    assert too_long.json()["detail"]["errors"][0]["code"] == "too-long"
+    empty = client.put("/api/kb/docs/opening_hours/it", json=_update(doc, body="  "))
+    assert empty.status_code == 422
+    bad_title = client.put("/api/kb/docs/opening_hours/it", json=_update(doc, title=""))
+    assert bad_title.status_code == 422
+    after = (route_settings.docs_dir / "it" / "opening_hours.md").read_text(encoding="utf-8")
+    assert after == before
+
+
+def test_new_document_gets_warnings_and_is_searchable(client: TestClient) -> None:
+    new = {
+        "version": None,
+        "title": "Avete uno sconto per i dipendenti comunali?",
+        "alt_questions": ["Fate convenzioni per i dipendenti del Comune?"],
+        "tags": ["fees"],
+        "team": "sales",
+        "body": "Sì: *10 % di sconto* sulla provvigione per i dipendenti del Comune di Milano.",
+    }
+    saved = client.put("/api/kb/docs/municipal_discount/it", json=new)
+    assert saved.status_code == 200, saved.text
+    codes = {w["code"] for w in saved.json()["warnings"]}
+    assert "missing-translation" in codes
+    assert saved.json()["embedded_rows"] == 2
+    again = client.put("/api/kb/docs/municipal_discount/it", json=new)
+    assert again.status_code == 409  # it exists now: a null version is stale
+    result = client.post(
+        "/api/kb/search", json={"text": "sconto per chi lavora al comune?", "lang": "it", "k": 3}
+    )
+    assert result.status_code == 200
+    payload = result.json()
+    assert payload["hits"][0]["id"] == "municipal_discount" and len(payload["hits"]) == 3
+    assert payload["decision"] in ("answer", "abstain") and payload["reason"]
+
+
+def test_reload_picks_up_files_changed_on_disk(
+    client: TestClient, route_settings: KbSettings, redis_server: str
+) -> None:
+    path = route_settings.docs_dir / "en" / "parking.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("5-minute", "3-minute"), "utf-8")
+    result = client.post("/api/kb/reload")
+    assert result.status_code == 200, result.text
+    body = result.json()
+    assert body["changed"] == ["en/parking"] and body["embedded_rows"] == 0
+    assert body["redis_version"].startswith(body["index_version"])
+
+
+async def test_live_reload_reaches_another_process_within_two_seconds(
+    client: TestClient,
+    route_settings: KbSettings,
+    encoders,  # noqa: ANN001
+) -> None:
+    runtime = KbRuntime(route_settings, encoders=encoders)
+    retriever = await runtime.current()
+    question = "siete aperti il sabato mattina?"
+    assert "9:30–13:00" in retriever.answer(question, "it").entry.body
+
+    doc = _doc(client)
+    new_body = doc["body"].replace("9:30–13:00", "10:00–12:30")
+    saved = await asyncio.to_thread(
+        client.put, "/api/kb/docs/opening_hours/it", json=_update(doc, body=new_body)
+    )
+    assert saved.status_code == 200, saved.text
+    started = time.monotonic()
+    while True:
+        retriever = await runtime.current()
+        answer = await asyncio.to_thread(retriever.answer, question, "it")
+        if "10:00–12:30" in answer.entry.body:
+            break
+        assert time.monotonic() - started < 2.0, "the new answer did not arrive within 2 s"
+        await asyncio.sleep(0.1)
+    await runtime.redis().aclose()
