@@ -56,6 +56,13 @@ class Settings(BaseSettings):
     rate_limit_per_s: float = 80.0
     wait_notice_after_s: float = 20.0
     default_language: str = "it"
+    fake_cloud_statuses: str = Field(
+        default="sent,delivered,read",
+        description="Statuses the fake Cloud API posts back for each message, in order.",
+    )
+    fake_cloud_status_delay_s: float = Field(
+        default=0.05, description="Pause of the fake Cloud API before each status webhook."
+    )
 
     @model_validator(mode="after")
     def _fill_simulator_defaults(self) -> Self:

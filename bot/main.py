@@ -8,7 +8,17 @@ from collections.abc import AsyncIterator
 import structlog
 from fastapi import FastAPI
 
-from bot.api.routes import contacts, fake_cloud, health, outbound, simulator, webhook
+from bot.api.routes import (
+    contacts,
+    dead_letters,
+    fake_cloud,
+    health,
+    media,
+    outbound,
+    simulator,
+    templates,
+    webhook,
+)
 from bot.config import Settings, get_settings
 from bot.logging import configure_logging
 from bot.runtime import Runtime
@@ -47,7 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="wabot hub", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
     app.dependency_overrides[get_settings] = lambda: settings
-    for module in (health, webhook, outbound, contacts):
+    for module in (health, webhook, outbound, contacts, media, dead_letters, templates):
         app.include_router(module.router)
     if settings.simulator_mode:
         app.include_router(fake_cloud.router)

@@ -1,4 +1,4 @@
-"""Replies the hub sends itself, without Rasa (media, unsupported types, waiting)."""
+"""Replies the hub sends itself, without Rasa (media, location, contacts, unsupported, waiting)."""
 
 _REPLIES: dict[str, dict[str, str]] = {
     "media": {
@@ -6,6 +6,18 @@ _REPLIES: dict[str, dict[str, str]] = {
         "scrivimi pure la tua domanda, oppure rispondi *operatore* per parlare con una persona.",
         "en": "Thanks, I received it 👍 For now I can only read text messages: type your "
         "question, or reply *agent* to talk to a person.",
+    },
+    "location": {
+        "it": "Grazie per la posizione 📍 L'ho passata all'agenzia. Dimmi pure cosa cerchi in "
+        "quella zona, oppure rispondi *operatore* per parlare con una persona.",
+        "en": "Thanks for the location 📍 I've passed it on to the agency. Tell me what you are "
+        "looking for in that area, or reply *agent* to talk to a person.",
+    },
+    "contacts": {
+        "it": "Grazie, ho ricevuto il contatto 👤 Se vuoi che lo richiamiamo scrivimelo pure, "
+        "oppure rispondi *operatore* per parlare con una persona.",
+        "en": "Thanks, I received the contact 👤 If you'd like us to call them just say so, "
+        "or reply *agent* to talk to a person.",
     },
     "unsupported": {
         "it": "Questo tipo di messaggio non lo posso leggere. Capisco testo, pulsanti e "

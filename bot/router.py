@@ -31,9 +31,37 @@ MEDIA = {
     MessageType.AUDIO,
     MessageType.VIDEO,
     MessageType.STICKER,
-    MessageType.LOCATION,
-    MessageType.CONTACTS,
 }
+# Types the hub acknowledges itself, with the canned reply of that kind.
+ACKNOWLEDGED = {
+    **{kind: "media" for kind in MEDIA},
+    MessageType.LOCATION: "location",
+    MessageType.CONTACTS: "contacts",
+}
+# Types that never get a reply (they are recorded, and shown to the agent during a handoff).
+SILENT = {MessageType.REACTION, MessageType.SYSTEM}
+WELCOME_PAYLOAD = "/greet"  # the customer opened the chat for the first time
+
+
+def describe(item: InboundItem) -> str:
+    """What the agent reads for a customer message of any type."""
+    if item.type in MEDIA:
+        label = " ".join(p for p in (item.media_filename, item.text) if p)
+        return f"[{item.type.value}] {label}".strip()
+    if item.type == MessageType.REACTION:
+        return f"[reaction] {item.text or '(removed)'}"
+    if item.type in (MessageType.UNSUPPORTED, MessageType.UNKNOWN, MessageType.ORDER):
+        return f"[{item.type.value}]"
+    return item.text
+
+
+def rasa_text(item: InboundItem) -> str:
+    """The message Rasa gets: a tapped ``/intent`` payload as is, else what the customer saw."""
+    if item.type == MessageType.REQUEST_WELCOME:
+        return WELCOME_PAYLOAD
+    if item.payload and item.payload.startswith("/"):
+        return item.payload
+    return item.text
 
 
 @dataclass(slots=True)
@@ -52,7 +80,6 @@ class Router:
         if await self.redis.exists(self.keys.done(item.wamid)):
             return
         language = await self._remember_contact(item)
-        await self._record_customer(item)
         replies = await self._route(item, language)
         for message in replies:
             await outbound.enqueue(
@@ -65,13 +92,11 @@ class Router:
         await self.redis.set(self.keys.done(item.wamid), "1", ex=self.settings.dedupe_ttl_s)
 
     async def _route(self, item: InboundItem, language: str) -> list[outbound.OutboundMessage]:
-        if item.type == MessageType.REACTION or item.type == MessageType.SYSTEM:
-            return []
         gate = await self.handoff.gate(item.contact)
         if gate.mode == "human":
             forwarded = await self.handoff.forward(
                 contact=item.contact,
-                text=item.text,
+                text=describe(item),
                 kind=item.type.value,
                 wamid=item.wamid,
                 sent_at=item.sent_at,
@@ -79,9 +104,12 @@ class Router:
             )
             if forwarded:
                 return []
-        if item.type not in CONVERSATIONAL:
-            kind = "media" if item.type in MEDIA else "unsupported"
-            return [self._message(item, 0, canned_reply(kind, language))]
+        if item.type in SILENT:
+            return []
+        if item.type in ACKNOWLEDGED:
+            return [self._message(item, 0, canned_reply(ACKNOWLEDGED[item.type], language))]
+        if item.type not in CONVERSATIONAL and item.type != MessageType.REQUEST_WELCOME:
+            return [self._message(item, 0, canned_reply("unsupported", language))]
         replies = await self._ask_rasa(item, language)
         return [
             self._message(item, index, reply.text or "", reply)
@@ -94,8 +122,7 @@ class Router:
         stored = await self.redis.get(self.keys.bot_replies(item.wamid))
         if stored is not None:
             return [RasaReply.model_validate(r) for r in json.loads(stored)]
-        text = item.payload if item.payload and item.payload.startswith("/") else item.text
-        text = text[: self.settings.max_text_chars]
+        text = rasa_text(item)[: self.settings.max_text_chars]
         metadata = {
             "language": language,
             "now": item.sent_at.isoformat(),
@@ -160,30 +187,51 @@ class Router:
         )
 
     async def _remember_contact(self, item: InboundItem) -> str:
-        """Update the contact (name, 24 h window, language) and return its language."""
+        """Update the contact (name, language, 24-hour window) and return its language."""
         key = self.keys.contact(item.contact)
-        current = await self.redis.hget(key, "language") or self.settings.default_language
-        language = detect_language(item.text, default=current) if item.text else current
-        mapping = {"language": language, "last_inbound_at": item.sent_at.isoformat()}
+        current, window = await self.redis.hmget(key, ["language", "window_from"])
+        current = current or self.settings.default_language
+        language = (
+            detect_language(item.text, default=current)
+            if item.text and item.type in CONVERSATIONAL
+            else current
+        )
+        mapping = {"language": language}
+        if item.type != MessageType.SYSTEM:
+            opened = self._window_start(item)
+            if window is None or opened > window:  # a late retry never moves it back
+                mapping["window_from"] = opened
+                mapping["last_inbound_at"] = item.sent_at.isoformat()
         if item.profile_name:
             mapping["name"] = item.profile_name
         pipe = self.redis.pipeline(transaction=True)
         pipe.hset(key, mapping=mapping)
         pipe.sadd(self.keys.contacts(), item.contact)
+        pipe.xadd(self.keys.transcript(item.contact), _customer_fields(item))
+        if item.type != MessageType.SYSTEM:  # the customer wrote: held replies can go now
+            outbound.release_held_in(
+                pipe, keys=self.keys, contact=item.contact, shards=self.settings.outbound_shards
+            )
         await pipe.execute()
         return language
 
-    async def _record_customer(self, item: InboundItem) -> None:
-        await self.redis.xadd(
-            self.keys.transcript(item.contact),
-            {
-                "role": "customer",
-                "type": item.type.value,
-                "text": item.text,
-                "payload": item.payload or "",
-                "media_id": item.media_id or "",
-                "wamid": item.wamid,
-                "ts": item.sent_at.isoformat(),
-                "received_at": datetime.now(tz=UTC).isoformat(),
-            },
-        )
+    def _window_start(self, item: InboundItem) -> str:
+        """The customer's message time; in simulator mode (clock set by scripts) the arrival."""
+        if self.settings.simulator_mode:
+            return datetime.now(tz=UTC).isoformat()
+        return item.sent_at.isoformat()
+
+
+def _customer_fields(item: InboundItem) -> dict[str, str]:
+    """The transcript entry of a customer message."""
+    return {
+        "role": "customer",
+        "type": item.type.value,
+        "text": item.text,
+        "payload": item.payload or "",
+        "media_id": item.media_id or "",
+        "reacted_to": item.reacted_to or "",
+        "wamid": item.wamid,
+        "ts": item.sent_at.isoformat(),
+        "received_at": datetime.now(tz=UTC).isoformat(),
+    }

@@ -10,6 +10,12 @@ from typing import Any
 from bot.config import Settings
 from bot.whatsapp.signature import sign
 
+ERROR_TITLES = {
+    131047: "Re-engagement message",
+    131026: "Message undeliverable",
+    131050: "User stopped marketing messages",
+}
+
 
 def _envelope(settings: Settings, value: dict[str, Any]) -> dict[str, Any]:
     return {
@@ -79,23 +85,130 @@ def button_reply(reply_id: str, title: str) -> dict[str, Any]:
     }
 
 
+def list_reply(row_id: str, title: str, description: str | None = None) -> dict[str, Any]:
+    """The ``message`` part of a row chosen in a list message."""
+    row: dict[str, Any] = {"id": row_id, "title": title}
+    if description:
+        row["description"] = description
+    return {"type": "interactive", "interactive": {"type": "list_reply", "list_reply": row}}
+
+
+def template_button(payload: str, text: str) -> dict[str, Any]:
+    """The ``message`` part of a tapped quick-reply button of a template."""
+    return {"type": "button", "button": {"payload": payload, "text": text}}
+
+
+def media_message(
+    kind: str,
+    media_id: str,
+    mime_type: str,
+    *,
+    caption: str | None = None,
+    filename: str | None = None,
+    sha256: str | None = None,
+) -> dict[str, Any]:
+    """The ``message`` part of an image, document, audio, video or sticker."""
+    media: dict[str, Any] = {"id": media_id, "mime_type": mime_type}
+    if sha256:
+        media["sha256"] = sha256
+    if caption and kind in ("image", "video", "document"):
+        media["caption"] = caption
+    if filename and kind == "document":
+        media["filename"] = filename
+    if kind == "audio":
+        media["voice"] = mime_type.startswith("audio/ogg")
+    return {"type": kind, kind: media}
+
+
+def location_message(
+    latitude: float, longitude: float, name: str | None = None, address: str | None = None
+) -> dict[str, Any]:
+    """The ``message`` part of a shared location."""
+    location: dict[str, Any] = {"latitude": latitude, "longitude": longitude}
+    if name:
+        location["name"] = name
+    if address:
+        location["address"] = address
+    return {"type": "location", "location": location}
+
+
+def contacts_message(name: str, phone: str) -> dict[str, Any]:
+    """The ``message`` part of one shared contact card."""
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    card = {
+        "name": {"formatted_name": name, "first_name": name.split(" ")[0]},
+        "phones": [{"phone": phone, "wa_id": digits, "type": "CELL"}],
+    }
+    return {"type": "contacts", "contacts": [card]}
+
+
+def reaction_message(message_id: str, emoji: str) -> dict[str, Any]:
+    """The ``message`` part of a reaction to one of the business's messages."""
+    return {"type": "reaction", "reaction": {"message_id": message_id, "emoji": emoji}}
+
+
+def unsupported_message() -> dict[str, Any]:
+    """What Meta forwards for a message type the Cloud API does not support (e.g. a poll)."""
+    return {
+        "type": "unsupported",
+        "errors": [
+            {
+                "code": 131051,
+                "title": "Message type unknown",
+                "message": "Message type unknown",
+                "error_data": {"details": "Message type is currently not supported."},
+            }
+        ],
+    }
+
+
 def status_envelope(
-    settings: Settings, *, wamid: str, recipient: str, status: str
+    settings: Settings,
+    *,
+    wamid: str,
+    recipient: str,
+    status: str,
+    callback_data: str | None = None,
+    error_code: int | None = None,
 ) -> dict[str, Any]:
     """A delivery carrying one status of a message the business sent."""
-    return _envelope(
+    item: dict[str, Any] = {
+        "id": wamid,
+        "status": status,
+        "timestamp": str(int(datetime.now(tz=UTC).timestamp())),
+        "recipient_id": recipient,
+    }
+    if callback_data:
+        item["biz_opaque_callback_data"] = callback_data
+    if status in ("sent", "delivered"):
+        item["pricing"] = {"billable": False, "pricing_model": "PMP", "category": "service"}
+    if error_code is not None:
+        item["errors"] = [{"code": error_code, "title": ERROR_TITLES.get(error_code, "Error")}]
+    return _envelope(settings, {"statuses": [item]})
+
+
+def preference_envelope(
+    settings: Settings, *, contact: str, name: str, value: str
+) -> dict[str, Any]:
+    """A ``user_preferences`` delivery: the customer stopped or resumed marketing messages."""
+    detail = f"User requested to {value} marketing messages"
+    envelope = _envelope(
         settings,
         {
-            "statuses": [
+            "contacts": [{"profile": {"name": name}, "wa_id": contact.lstrip("+")}],
+            "user_preferences": [
                 {
-                    "id": wamid,
-                    "status": status,
-                    "timestamp": str(int(datetime.now(tz=UTC).timestamp())),
-                    "recipient_id": recipient,
+                    "wa_id": contact.lstrip("+"),
+                    "detail": detail,
+                    "category": "marketing_messages",
+                    "value": value,
+                    "timestamp": int(datetime.now(tz=UTC).timestamp()),
                 }
             ],
         },
     )
+    envelope["entry"][0]["changes"][0]["field"] = "user_preferences"
+    return envelope
 
 
 def webhook_request(

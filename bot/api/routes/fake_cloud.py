@@ -1,13 +1,19 @@
 """A fake WhatsApp Cloud API (simulator mode): records sends, returns wamids, posts statuses.
 
-It answers like Meta's Graph API for the calls the hub makes, and can be told to fail the
-next requests (429, 500, 131047...) so retries and dead letters can be exercised locally.
+It answers like Meta's Graph API for the calls the hub makes — send a message, upload media,
+look a media object up, download it — and refuses what Meta refuses (a missing token, payloads
+over WhatsApp's limits, undeclared templates or a wrong parameter count). After each accepted
+message it posts signed ``sent`` → ``delivered`` → ``read`` status webhooks back to the hub,
+echoing ``biz_opaque_callback_data``. It can be told to fail the next requests (429, 500,
+131047...), for every recipient or one, so retries, dead letters and the 24-hour window can be
+exercised locally.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
 import json
 import secrets
 import time
@@ -15,21 +21,28 @@ from typing import Annotated, Any
 
 import httpx
 import structlog
-from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
+from redis.asyncio import Redis
 
 from bot.api.deps import KeysDep, RedisDep, SettingsDep
 from bot.config import Settings
+from bot.keys import Keys
 from bot.simulator import status_envelope, webhook_request
+from bot.whatsapp.payloads import problems
+from bot.whatsapp.templates import TemplateError, cached_catalog
 
 log = structlog.get_logger(__name__)
 
 router = APIRouter(prefix="/fake-cloud", tags=["simulator"])
 
+MEDIA_TTL_S = 30 * 24 * 3600  # Meta keeps uploaded media for 30 days
+MAX_MEDIA_BYTES = 16 * 1024 * 1024
+
 
 class Failure(BaseModel):
-    """A failure the fake API will answer to the next ``count`` sends."""
+    """A failure the fake API will answer to the next ``count`` sends (to ``to`` only, if set)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -37,6 +50,18 @@ class Failure(BaseModel):
     code: int = 130429
     message: str = "Rate limit hit"
     count: int = 1
+    to: str | None = None
+    as_status: bool = False  # accept the send, then post a ``failed`` status with ``code``
+
+
+class StoredMedia(BaseModel):
+    """A media object kept by the fake API."""
+
+    id: str
+    mime_type: str
+    sha256: str
+    file_size: int
+    filename: str | None = None
 
 
 def new_wamid() -> str:
@@ -44,12 +69,15 @@ def new_wamid() -> str:
     return "wamid." + base64.b64encode(secrets.token_bytes(30)).decode().rstrip("=")
 
 
+def _has_token(request: Request) -> bool:
+    return request.headers.get("authorization", "").startswith("Bearer ")
+
+
 @router.post("/_control/failures", status_code=204)
 async def add_failures(failure: Failure, redis: RedisDep, keys: KeysDep) -> None:
     """Make the next ``count`` sends fail with ``status``/``code``."""
-    entry = failure.model_dump_json()
-    for _ in range(failure.count):
-        await redis.rpush(keys.fake_failures(), entry)
+    key = keys.fake_failures_for(failure.to.lstrip("+")) if failure.to else keys.fake_failures()
+    await redis.rpush(key, *[failure.model_dump_json()] * failure.count)
 
 
 @router.get("/_sent")
@@ -57,28 +85,71 @@ async def sent(
     redis: RedisDep, keys: KeysDep, to: Annotated[str | None, Query()] = None, start: int = 0
 ) -> list[dict[str, Any]]:
     """Everything the fake API accepted, oldest first (optionally for one recipient)."""
-    rows = [json.loads(r) for r in await redis.lrange(keys.fake_sent(), start, -1)]
-    return [r for r in rows if to is None or r["to"] == to.lstrip("+")]
+    key = keys.fake_sent_to(to.lstrip("+")) if to else keys.fake_sent()
+    return [json.loads(r) for r in await redis.lrange(key, start, -1)]
 
 
 @router.delete("/_sent", status_code=204)
 async def reset(redis: RedisDep, keys: KeysDep) -> None:
     """Forget recorded sends and pending failures."""
-    await redis.delete(keys.fake_sent(), keys.fake_failures())
+    recipients = {json.loads(r)["to"] for r in await redis.lrange(keys.fake_sent(), 0, -1)}
+    extra = [keys.fake_sent_to(c) for c in recipients] + [
+        keys.fake_failures_for(c) for c in recipients
+    ]
+    await redis.delete(keys.fake_sent(), keys.fake_failures(), *extra)
 
 
-async def _post_statuses(settings: Settings, to: str, wamid: str) -> None:
-    """Send sent → delivered → read webhooks back to the hub, signed like Meta's."""
-    async with httpx.AsyncClient(timeout=5.0) as http:
-        for kind in ("sent", "delivered", "read"):
-            await asyncio.sleep(0.05)
-            body = status_envelope(settings, wamid=wamid, recipient=to, status=kind)
-            url, headers, content = webhook_request(settings, body)
-            try:
-                await http.post(url, headers=headers, content=content)
-            except httpx.TransportError as exc:
-                log.info("fake_cloud.status_not_delivered", error=repr(exc))
-                return
+async def store_media(
+    redis: Redis, keys: Keys, *, content: bytes, mime_type: str, filename: str | None
+) -> StoredMedia:
+    """Keep uploaded bytes like Meta does (30 days) and return the media object."""
+    media = StoredMedia(
+        id=str(10**15 + secrets.randbelow(9 * 10**15)),
+        mime_type=mime_type,
+        sha256=base64.b64encode(hashlib.sha256(content).digest()).decode(),
+        file_size=len(content),
+        filename=filename,
+    )
+    key = keys.fake_media(media.id)
+    fields = {**media.model_dump(exclude_none=True), "data": base64.b64encode(content).decode()}
+    await redis.hset(key, mapping={k: str(v) for k, v in fields.items()})
+    await redis.expire(key, MEDIA_TTL_S)
+    return media
+
+
+@router.post("/{version}/{phone_number_id}/media")
+async def upload_media(
+    version: str,
+    phone_number_id: str,
+    request: Request,
+    redis: RedisDep,
+    keys: KeysDep,
+    file: Annotated[UploadFile, File()],
+    messaging_product: Annotated[str, Form()] = "whatsapp",
+    type: Annotated[str | None, Form()] = None,  # Meta's field name
+) -> Response:
+    """Upload media (multipart, like the Cloud API) and answer its id."""
+    if not _has_token(request):
+        return _error(401, 190, "Invalid OAuth access token")
+    content = await file.read(MAX_MEDIA_BYTES + 1)
+    if len(content) > MAX_MEDIA_BYTES or not content:
+        return _error(400, 131053, "Media upload error: empty or larger than 16 MB")
+    mime = type or file.content_type or "application/octet-stream"
+    media = await store_media(redis, keys, content=content, mime_type=mime, filename=file.filename)
+    return JSONResponse({"id": media.id})
+
+
+@router.get("/_media/{media_id}")
+async def download_media(
+    media_id: str, request: Request, redis: RedisDep, keys: KeysDep
+) -> Response:
+    """The media bytes (the URL ``media_info`` gives; needs the bearer token like Meta's)."""
+    if not _has_token(request):
+        return _error(401, 190, "Invalid OAuth access token")
+    stored = await redis.hmget(keys.fake_media(media_id), ["data", "mime_type"])
+    if stored[0] is None:
+        return _error(404, 100, "Unsupported get request: media not found")
+    return Response(base64.b64decode(stored[0]), media_type=stored[1] or "application/octet-stream")
 
 
 @router.post("/{version}/{phone_number_id}/messages")
@@ -91,16 +162,21 @@ async def send_message(
     settings: SettingsDep,
 ) -> Response:
     """Accept a message like the Cloud API does (or fail as instructed)."""
-    if not request.headers.get("authorization", "").startswith("Bearer "):
+    if not _has_token(request):
         return _error(401, 190, "Invalid OAuth access token")
-    failure = await redis.lpop(keys.fake_failures())
-    if failure is not None:
-        f = Failure.model_validate_json(failure)
-        return _error(f.status, f.code, f.message)
-    payload = await request.json()
-    to = str(payload.get("to", "")).lstrip("+")
+    try:
+        payload = json.loads(await request.body())
+    except ValueError:
+        return _error(400, 100, "Invalid parameter: body is not JSON")
+    to = str(payload.get("to", "")).lstrip("+") if isinstance(payload, dict) else ""
     if not to or "type" not in payload:
         return _error(400, 100, "Invalid parameter")
+    failure = await _next_failure(redis, keys, to)
+    if failure is not None and not failure.as_status:
+        return _error(failure.status, failure.code, failure.message)
+    refused = _refusal(payload)
+    if refused is not None:
+        return refused
     wamid = new_wamid()
     record = {
         "wamid": wamid,
@@ -109,10 +185,12 @@ async def send_message(
         "ts": time.time(),
         "phone_number_id": phone_number_id,
     }
-    await redis.rpush(keys.fake_sent(), json.dumps(record))
-    task = asyncio.create_task(_post_statuses(settings, to, wamid))
-    request.app.state.background.add(task)
-    task.add_done_callback(request.app.state.background.discard)
+    pipe = redis.pipeline(transaction=False)
+    pipe.rpush(keys.fake_sent(), json.dumps(record))
+    pipe.rpush(keys.fake_sent_to(to), json.dumps(record))
+    await pipe.execute()
+    kinds = ["sent", "failed"] if failure is not None else _status_kinds(settings)
+    _post_statuses_later(request, settings, to, wamid, payload, kinds, failure)
     return JSONResponse(
         {
             "messaging_product": "whatsapp",
@@ -124,18 +202,114 @@ async def send_message(
 
 @router.get("/{version}/{media_id}")
 async def media_info(
-    version: str, media_id: str, redis: RedisDep, keys: KeysDep, settings: SettingsDep
-) -> dict[str, str]:
-    """Where to download a media object."""
-    if not await redis.exists(keys.fake_media(media_id)):
-        raise HTTPException(404, "media not found")
-    mime = await redis.hget(keys.fake_media(media_id), "mime") or "application/octet-stream"
-    return {
-        "url": f"{settings.cloud_api_base}/_media/{media_id}",
-        "mime_type": mime,
-        "id": media_id,
-        "messaging_product": "whatsapp",
-    }
+    version: str,
+    media_id: str,
+    request: Request,
+    redis: RedisDep,
+    keys: KeysDep,
+    settings: SettingsDep,
+) -> Response:
+    """Where to download a media object (Meta answers a short-lived URL)."""
+    if not _has_token(request):
+        return _error(401, 190, "Invalid OAuth access token")
+    stored = await redis.hgetall(keys.fake_media(media_id))
+    if not stored:
+        return _error(404, 100, "Unsupported get request: media not found")
+    return JSONResponse(
+        {
+            "url": f"{settings.cloud_api_base}/_media/{media_id}",
+            "mime_type": stored.get("mime_type", "application/octet-stream"),
+            "sha256": stored.get("sha256"),
+            "file_size": int(stored.get("file_size", "0")),
+            "id": media_id,
+            "messaging_product": "whatsapp",
+        }
+    )
+
+
+async def _next_failure(redis: Redis, keys: Keys, to: str) -> Failure | None:
+    raw = await redis.lpop(keys.fake_failures_for(to)) or await redis.lpop(keys.fake_failures())
+    return Failure.model_validate_json(raw) if raw is not None else None
+
+
+def _refusal(payload: dict[str, Any]) -> JSONResponse | None:
+    """Meta's answer to a payload it would refuse (None when it is acceptable)."""
+    found = problems(payload)
+    if found:
+        return _error(400, 131009, f"Parameter value is not valid: {', '.join(found)}")
+    if payload.get("type") != "template":
+        return None
+    template = payload.get("template") or {}
+    values = [
+        str(p.get("text", ""))
+        for c in template.get("components") or []
+        if c.get("type") == "body"
+        for p in c.get("parameters") or []
+    ]
+    try:
+        cached_catalog().parameters_for(str(template.get("name")), values)
+    except TemplateError as exc:
+        return _error(400, exc.code, str(exc))
+    return None
+
+
+def _status_kinds(settings: Settings) -> list[str]:
+    return [k.strip() for k in settings.fake_cloud_statuses.split(",") if k.strip()]
+
+
+def _post_statuses_later(
+    request: Request,
+    settings: Settings,
+    to: str,
+    wamid: str,
+    payload: dict[str, Any],
+    kinds: list[str],
+    failure: Failure | None,
+) -> None:
+    if not kinds:
+        return
+    state = request.app.state
+    task = asyncio.create_task(
+        _post_statuses(
+            state.http,
+            settings,
+            to,
+            wamid,
+            payload.get("biz_opaque_callback_data"),
+            kinds,
+            failure.code if failure else None,
+        )
+    )
+    state.background.add(task)
+    task.add_done_callback(state.background.discard)
+
+
+async def _post_statuses(
+    http: httpx.AsyncClient,
+    settings: Settings,
+    to: str,
+    wamid: str,
+    callback_data: str | None,
+    kinds: list[str],
+    error_code: int | None,
+) -> None:
+    """Send the status webhooks back to the hub, signed like Meta's."""
+    for kind in kinds:
+        await asyncio.sleep(settings.fake_cloud_status_delay_s)
+        body = status_envelope(
+            settings,
+            wamid=wamid,
+            recipient=to,
+            status=kind,
+            callback_data=callback_data,
+            error_code=error_code if kind == "failed" else None,
+        )
+        url, headers, content = webhook_request(settings, body)
+        try:
+            await http.post(url, headers=headers, content=content, timeout=10.0)
+        except httpx.HTTPError as exc:
+            log.info("fake_cloud.status_not_delivered", error=repr(exc))
+            return
 
 
 def _error(status_code: int, code: int, message: str) -> JSONResponse:
