@@ -14,6 +14,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    field_validator,
     model_validator,
 )
 
@@ -158,17 +159,27 @@ class TranscriptMessage(ApiModel):
 
 
 class LeadSlots(ApiModel):
-    """Lead slots filled by the lead form, already normalised by the action."""
+    """Lead slots filled by the lead form, already normalised by the action.
 
-    lead_type: Literal["buy", "rent", "sell"] | None = None
+    Types are lenient on purpose (a refused ticket leaves the customer without a person):
+    ``lead_type`` is normally ``buy``, ``rent`` or ``sell``; ``timeframe`` months or free text.
+    """
+
+    lead_type: str | None = None
     area: str | None = None
     budget_max: int | float | None = None
     surface_min: int | float | None = None
-    rooms: int | None = None
-    timeframe: int | str | None = None
+    rooms: int | float | None = None
+    timeframe: int | float | str | None = None
     contact_name: str | None = None
     contact_phone: str | None = None
     contact_email: str | None = None
+
+    @field_validator("budget_max", "surface_min", "rooms", "timeframe")
+    @classmethod
+    def _whole_numbers_as_int(cls, value: object) -> object:
+        """Rasa float slots send ``3.0``: keep it ``3``."""
+        return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 class TicketCreate(ApiModel):

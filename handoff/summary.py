@@ -247,7 +247,7 @@ def _who_line(who: Contact) -> str:
 def _wants_line(wants: LeadSlots, labels: dict[str, str], language: Language) -> str:
     parts: list[str] = []
     if wants.lead_type:
-        parts.append(labels[wants.lead_type])
+        parts.append(labels.get(wants.lead_type, wants.lead_type))
     if wants.area:
         parts.append(wants.area)
     if wants.budget_max is not None:
@@ -255,10 +255,12 @@ def _wants_line(wants: LeadSlots, labels: dict[str, str], language: Language) ->
     if wants.surface_min is not None:
         parts.append(f"≥ {_number(wants.surface_min, language)} m²")
     if wants.rooms is not None:
-        parts.append(f"{wants.rooms} {labels['rooms']}")
+        parts.append(f"{_number(wants.rooms, language)} {labels['rooms']}")
     if wants.timeframe is not None:
-        unit = f" {labels['months']}" if isinstance(wants.timeframe, int) else ""
-        parts.append(f"{wants.timeframe}{unit}")
+        if isinstance(wants.timeframe, str):
+            parts.append(wants.timeframe)
+        else:
+            parts.append(f"{_number(wants.timeframe, language)} {labels['months']}")
     contacts = [wants.contact_name, wants.contact_phone, wants.contact_email]
     parts.extend(value for value in contacts if value)
     return " · ".join(parts)
