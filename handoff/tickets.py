@@ -202,6 +202,8 @@ class TicketService:
     async def reply(self, ticket_id: str, user: StaffUser, request: ReplyRequest) -> ReplyResult:
         """Send an agent's reply to the customer through the hub and audit it."""
         ticket = await self.store.get(ticket_id)
+        if ticket.assignee is None and user.role in MANAGERS:
+            ticket = await self.claim(ticket_id, user)  # a supervisor jumping in takes it
         self._check_holder(ticket, user, "reply to")
         if request.canned_id is not None:
             text = render((await self.canned.get(request.canned_id)).text, ticket, user)
@@ -258,7 +260,9 @@ class TicketService:
             ),
         )
         moved = change.ticket if change else ticket
-        return moved if request.agent else await self._auto_assign(moved)
+        if request.agent:
+            return moved
+        return await self._auto_assign(moved, exclude=user.username)
 
     async def resolve(self, ticket_id: str, user: StaffUser, request: ResolveRequest) -> Ticket:
         """Close the ticket and give the conversation back to the bot."""
@@ -335,10 +339,11 @@ class TicketService:
                 ticket_id, lambda t: lifecycle.mark_breached(t, at)
             )
         for ticket_id in await self.store.due_ids(self.store.keys.escalation_pending(), at):
-            previous = (await self.store.get(ticket_id)).assignee
-            if await self._apply_quietly(ticket_id, lambda t: lifecycle.escalate(t, at)):
+            change = await self._escalate(ticket_id, at)
+            if change is not None:
                 escalated += 1
-                await self._auto_assign(await self.store.get(ticket_id), exclude=previous)
+                previous = change.entries[0].detail.get("previous_agent")
+                await self._auto_assign(change.ticket, exclude=str(previous) if previous else None)
         return breached, escalated
 
     async def assign_queued(self, teams: list[str] | None = None) -> int:
@@ -411,6 +416,12 @@ class TicketService:
         except ConflictError:
             return await self.store.get(ticket.id)
         return change.ticket if change else ticket
+
+    async def _escalate(self, ticket_id: str, at: datetime) -> Change | None:
+        try:
+            return await self.store.mutate(ticket_id, _async(lambda t: lifecycle.escalate(t, at)))
+        except (NotFoundError, ConflictError):
+            return None
 
     async def _apply_quietly(self, ticket_id: str, transition: Transition) -> int:
         try:

@@ -249,3 +249,22 @@ async def test_gdpr_erasure_of_a_contact(handoff: Handoff) -> None:
     assert {a.ticket_id for a in audit} == {kept["ticket_id"], "-"}
     assert audit[-1].event == "erased" and audit[-1].detail == {"tickets": 3, "audit_entries": 5}
     assert await handoff.state.redis.zcard(handoff.state.keys.tickets_all()) == 1
+
+
+async def test_supervisor_reply_takes_an_unassigned_ticket(
+    handoff: Handoff, recorder: Recorder
+) -> None:
+    async with handoff.service() as service:
+        ticket_id = (await service.post("/api/handoff/tickets", json=ticket_body())).json()[
+            "ticket_id"
+        ]
+    supervisor = await handoff.staff("sara", Role.supervisor, display_name="Sara")
+    async with supervisor:
+        reply = await supervisor.post(
+            f"/api/staff/tickets/{ticket_id}/reply", json={"text": "Eccomi"}
+        )
+    assert reply.status_code == 200, reply.text
+    ticket = reply.json()["ticket"]
+    assert ticket["assignee"] == "sara" and ticket["status"] == "waiting_customer"
+    assert [h["event"] for h in ticket["history"]][-2:] == ["claimed", "replied"]
+    assert recorder.outbound[-1]["agent_id"] == "sara"
