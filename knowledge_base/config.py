@@ -91,7 +91,7 @@ class KbSettings(BaseSettings):
     hnsw_threshold: int = Field(
         default=50_000, description="rows per language above which FAISS uses HNSW"
     )
-    hnsw_m: int = 32
+    hnsw_m: int = 16
     index_answers: bool = False
     max_body_chars: int = 4096
     duplicate_similarity: float = 0.92

@@ -16,7 +16,9 @@ from pathlib import Path
 import bm25s
 import faiss
 import numpy as np
+from bm25s.tokenization import Tokenized
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from scipy import sparse
 
 from knowledge_base.config import KbSettings
 from knowledge_base.encoders import Encoder
@@ -88,6 +90,7 @@ class LangIndex:
     faiss_indexes: dict[str, faiss.Index] = field(default_factory=dict)
     bm25: bm25s.BM25 | None = None
     doc_keys: list[str] = field(default_factory=list)
+    doc_tokens: dict[str, tuple[str, list[str]]] = field(default_factory=dict)
     centroids: dict[str, np.ndarray] = field(default_factory=dict)
     next_id: int = 0
     faiss_kind: str = "flat"
@@ -100,10 +103,25 @@ class LangIndex:
         """Map FAISS ids to row positions (ids absent from the map are deleted rows)."""
         self.position = {row.row_id: pos for pos, row in enumerate(self.rows)}
 
-    def finish(self, entries: dict[str, FaqEntry]) -> None:
-        """Build the parts that are cheap to derive: BM25 over documents and centroids."""
+    def finish(
+        self,
+        entries: dict[str, FaqEntry],
+        hashes: dict[str, str],
+        previous: LangIndex | None = None,
+    ) -> None:
+        """Build the parts derived from rows and documents: BM25 and centroids.
+
+        Analysed text is reused from ``previous`` for documents whose hash did not change.
+        """
         self.doc_keys = sorted({row.key for row in self.rows})
-        self.bm25 = make_bm25([entries[key] for key in self.doc_keys], self.lang)
+        cache = previous.doc_tokens if previous is not None else {}
+        for key in self.doc_keys:
+            cached = cache.get(key)
+            if cached is not None and cached[0] == hashes[key]:
+                self.doc_tokens[key] = cached
+            else:
+                self.doc_tokens[key] = (hashes[key], document_terms(entries[key], self.lang))
+        self.bm25 = make_bm25([self.doc_tokens[key][1] for key in self.doc_keys])
         self.centroids = {}
         if self.faiss_kind == "flat":
             for name, vectors in self.vectors.items():
@@ -147,8 +165,8 @@ def make_faiss(vectors: np.ndarray, ids: np.ndarray, *, kind: str, hnsw_m: int =
     dim = int(vectors.shape[1])
     if kind == "hnsw":
         inner = faiss.IndexHNSWFlat(dim, hnsw_m, faiss.METRIC_INNER_PRODUCT)
-        inner.hnsw.efConstruction = 80
-        inner.hnsw.efSearch = 96
+        inner.hnsw.efConstruction = 40
+        inner.hnsw.efSearch = 128
     else:
         inner = faiss.IndexFlatIP(dim)
     index = faiss.IndexIDMap2(inner)
@@ -162,23 +180,32 @@ def document_text(entry: FaqEntry) -> str:
     return "\n".join([*entry.questions, " ".join(entry.tags), entry.body])
 
 
-def make_bm25(entries: list[FaqEntry], lang: str) -> bm25s.BM25 | None:
-    """Return a BM25 index with one document per entry (``None`` when there are none)."""
-    if not entries:
+def document_terms(entry: FaqEntry, lang: str) -> list[str]:
+    """Return the analysed BM25 terms of a document."""
+    return analyze(document_text(entry), lang, mode=ANALYZER) or ["_"]
+
+
+def make_bm25(corpus: list[list[str]]) -> bm25s.BM25 | None:
+    """Return a BM25 index with one document per term list (``None`` when there are none)."""
+    if not corpus:
         return None
-    corpus = [analyze(document_text(e), lang, mode=ANALYZER) or ["_"] for e in entries]
+    vocab: dict[str, int] = {}
+    ids = [[vocab.setdefault(term, len(vocab)) for term in terms] for terms in corpus]
     bm25 = bm25s.BM25()
-    bm25.index(corpus, show_progress=False)
+    bm25.index(Tokenized(ids=ids, vocab=vocab), show_progress=False)
     return bm25
 
 
 def make_centroids(rows: list[Row], vectors: np.ndarray, doc_keys: list[str]) -> np.ndarray:
     """Return one normalised mean vector of the question rows per document."""
     order = {key: pos for pos, key in enumerate(doc_keys)}
-    sums = np.zeros((len(doc_keys), vectors.shape[1]), dtype=np.float32)
-    for pos, row in enumerate(rows):
-        if row.kind != "body":
-            sums[order[row.key]] += vectors[pos]
+    picked = [(order[row.key], pos) for pos, row in enumerate(rows) if row.kind != "body"]
+    owners, positions = (np.array(x, dtype=np.int64) for x in zip(*picked, strict=True))
+    membership = sparse.csr_matrix(
+        (np.ones(len(picked), dtype=np.float32), (owners, positions)),
+        shape=(len(doc_keys), len(rows)),
+    )
+    sums = np.asarray(membership @ vectors, dtype=np.float32)
     norms = np.linalg.norm(sums, axis=1, keepdims=True)
     return np.ascontiguousarray(sums / np.maximum(norms, 1e-12), dtype=np.float32)
 
@@ -257,7 +284,7 @@ def load_index(index_dir: Path) -> KbIndex:
         entries = {e.key: e for e in (FaqEntry(**item) for item in raw)}
         langs = {lang: _load_lang(index_dir, lang, manifest) for lang in manifest.langs}
         for li in langs.values():
-            li.finish(entries)
+            li.finish(entries, manifest.docs)
     except CorruptIndexError:
         raise
     except (OSError, ValueError, ValidationError, RuntimeError, KeyError, TypeError) as exc:
@@ -275,7 +302,7 @@ class _Plan:
     """Rows kept from the previous build and rows still to embed, for one language."""
 
     kept: list[Row] = field(default_factory=list)
-    kept_vectors: dict[str, list[np.ndarray]] = field(default_factory=dict)
+    kept_positions: list[int] = field(default_factory=list)
     fresh: list[Row] = field(default_factory=list)
 
 
@@ -298,18 +325,11 @@ def _plan_lang(
             pos = known.pop((entry.key, kind, text), None)
             if pos is not None and prev_lang is not None:
                 plan.kept.append(prev_lang.rows[pos])
-                for name, vectors in prev_lang.vectors.items():
-                    plan.kept_vectors.setdefault(name, []).append(vectors[pos])
+                plan.kept_positions.append(pos)
                 continue
             plan.fresh.append(Row(row_id=next_id, key=entry.key, text=text, kind=kind))
             next_id += 1
     return plan, next_id
-
-
-def _stack(parts: list[np.ndarray], dim: int) -> np.ndarray:
-    if not parts:
-        return np.zeros((0, dim), dtype=np.float32)
-    return np.ascontiguousarray(np.vstack(parts), dtype=np.float32)
 
 
 def _faiss_for(
@@ -344,6 +364,7 @@ def _faiss_for(
 def _build_lang(
     lang: str,
     entries: list[FaqEntry],
+    hashes: dict[str, str],
     previous: KbIndex | None,
     encoders: dict[str, Encoder],
     settings: KbSettings,
@@ -353,14 +374,18 @@ def _build_lang(
     plan, next_id = _plan_lang(lang, entries, previous, settings, start_id)
     li = LangIndex(lang=lang, rows=plan.kept + plan.fresh, next_id=next_id)
     texts = [row.text for row in plan.fresh]
+    kept_positions = np.array(plan.kept_positions, dtype=np.int64)
     for name, encoder in encoders.items():
         fresh_vectors = encoder.encode(texts) if texts else np.zeros((0, encoder.dim), np.float32)
-        kept = _stack(plan.kept_vectors.get(name, []), encoder.dim)
-        li.vectors[name] = _stack([kept, fresh_vectors], encoder.dim)
+        vectors = np.empty((len(li.rows), encoder.dim), dtype=np.float32)
+        if prev_lang is not None and len(kept_positions):
+            np.take(prev_lang.vectors[name], kept_positions, axis=0, out=vectors[: len(plan.kept)])
+        vectors[len(plan.kept) :] = fresh_vectors
+        li.vectors[name] = vectors
         li.faiss_indexes[name] = _faiss_for(
             li, prev_lang, name, plan.fresh, fresh_vectors, settings
         )
-    li.finish({e.key: e for e in entries})
+    li.finish({e.key: e for e in entries}, hashes, prev_lang)
     return li, len(plan.fresh), len(plan.kept)
 
 
@@ -419,9 +444,8 @@ def update_index(
     lang_indexes: dict[str, LangIndex] = {}
     embedded = reused = 0
     for lang in langs:
-        li, fresh, kept = _build_lang(
-            lang, [e for e in entries if e.lang == lang], previous, encoders, settings
-        )
+        in_lang = [e for e in entries if e.lang == lang]
+        li, fresh, kept = _build_lang(lang, in_lang, manifest.docs, previous, encoders, settings)
         lang_indexes[lang] = li
         manifest.langs[lang] = LangInfo(
             rows=len(li.rows), next_id=li.next_id, faiss_kind=li.faiss_kind

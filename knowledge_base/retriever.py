@@ -47,14 +47,18 @@ class _Signal:
 
     scores: dict[str, float] = field(default_factory=dict)
     matched: dict[str, str] = field(default_factory=dict)
+    _ranking: list[str] | None = None
 
     def offer(self, topic: str, score: float, text: str = "") -> None:
         if score > self.scores.get(topic, -np.inf):
             self.scores[topic] = score
             self.matched[topic] = text
+            self._ranking = None
 
     def ranking(self) -> list[str]:
-        return sorted(self.scores, key=self.scores.__getitem__, reverse=True)
+        if self._ranking is None:
+            self._ranking = sorted(self.scores, key=self.scores.__getitem__, reverse=True)
+        return self._ranking
 
 
 def confidence_features(hit: SearchHit, agree: float, margin: float) -> dict[str, float]:
@@ -147,8 +151,11 @@ class HybridRetriever:
         centroids = li.centroids.get(name)
         if centroids is None or not len(centroids):
             return signal
-        for key, score in zip(li.doc_keys, centroids @ vec[0], strict=True):
-            signal.offer(key.split("/", 1)[1], float(score))
+        scores = centroids @ vec[0]
+        k = min(len(scores), self.settings.candidates)
+        top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+        for pos in top:
+            signal.offer(li.doc_keys[int(pos)].split("/", 1)[1], float(scores[pos]))
         return signal
 
     def _bm25(self, li: LangIndex, query: str) -> _Signal:

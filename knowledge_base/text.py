@@ -41,6 +41,12 @@ def _stemmer(lang: str) -> snowballstemmer.stemmer:
     return snowballstemmer.stemmer(STEMMER_LANGUAGES.get(lang, "english"))
 
 
+@lru_cache(maxsize=200_000)
+def stem(word: str, lang: str) -> str:
+    """Return the Snowball stem of one folded word (cached: a vocabulary is small)."""
+    return str(_stemmer(lang).stemWord(word))
+
+
 def analyze(text: str, lang: str, *, mode: str = "stem") -> list[str]:
     """Return the BM25 terms of ``text``.
 
@@ -53,7 +59,7 @@ def analyze(text: str, lang: str, *, mode: str = "stem") -> list[str]:
     words = [w for w in TOKEN.findall(fold(text)) if w not in STOPWORDS.get(lang, frozenset())]
     if mode == "plain":
         return words
-    stems = _stemmer(lang).stemWords(words)
+    stems = [stem(w, lang) for w in words]
     if mode == "stem":
         return stems
     grams = [f"#{w[i : i + 4]}" for w in words if len(w) > 4 for i in range(len(w) - 3)]
