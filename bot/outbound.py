@@ -14,12 +14,14 @@ import asyncio
 import json
 import random
 import re
+import time
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 import structlog
 from pydantic import BaseModel, ConfigDict, Field
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 
 from bot.clients.whatsapp import PAIR_RATE_LIMIT, WhatsAppClient, WhatsAppError
 from bot.inbound import shard_of
@@ -46,6 +48,9 @@ RANK = {
     "suppressed": 4,
 }
 
+# Times of the statuses Meta reported (cleared when a message is sent again).
+STATUS_STAMPS = ("sent_at", "delivered_at", "read_at", "failed_at", "dead_at")
+
 _ENQUEUE_IF_NEW = """
 if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
   redis.call('HSET', KEYS[2], 'message', ARGV[2], 'status', 'queued', 'attempts', '0')
@@ -56,15 +61,13 @@ end
 return 0
 """
 
-# Move the status forward only (statuses and our own writes can arrive in any order).
-ADVANCE_STATUS = """
-local rank = {queued=0, awaiting_window=0, sent=1, delivered=2, read=3, failed=4, dead=4,
-              suppressed=4}
+# Every part was accepted: "sent" unless a status webhook already moved it further.
+_MARK_SENT = """
 local current = redis.call('HGET', KEYS[1], 'status')
-if not current then return -1 end
-if (rank[ARGV[1]] or 0) <= (rank[current] or 0) then return 0 end
-redis.call('HSET', KEYS[1], 'status', ARGV[1], ARGV[1] .. '_at', ARGV[2])
-if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'error', ARGV[3]) end
+if current == 'queued' or current == 'awaiting_window' then
+  redis.call('HSET', KEYS[1], 'status', 'sent')
+end
+redis.call('HSET', KEYS[1], 'accepted_at', ARGV[1])
 return 1
 """
 
@@ -86,6 +89,7 @@ for _, id in ipairs(ids) do
   local key = ARGV[1] .. 'msg:' .. id
   if redis.call('HGET', key, 'status') == 'awaiting_window' then
     redis.call('HSET', key, 'status', 'queued')
+    redis.call('HDEL', key, 'sent_at', 'delivered_at', 'read_at', 'failed_at')
     redis.call('XADD', KEYS[2], '*', 'id', id)
     released = released + 1
   end
@@ -193,8 +197,25 @@ def payloads_for(message: OutboundMessage, language: str = "it") -> list[dict[st
         found = [payloads.text_payload(message.to, p) for p in split_text(message.text or "")]
     else:
         found = _with_choices(message, language)
-    tag = message.id[:512]  # echoed back in status webhooks as biz_opaque_callback_data
-    return [{**payload, "biz_opaque_callback_data": tag} for payload in found]
+    # Echoed back in status webhooks: tells which part of which message a status is about,
+    # even when a crash kept us from recording the wamid Meta answered.
+    return [
+        {**payload, "biz_opaque_callback_data": callback_tag(message.id, index)}
+        for index, payload in enumerate(found)
+    ]
+
+
+def callback_tag(message_id: str, part: int) -> str:
+    """``biz_opaque_callback_data`` of one part (Meta allows 512 characters)."""
+    return f"{message_id[:500]}#{part}"
+
+
+def parse_callback_tag(tag: str) -> tuple[str, int] | None:
+    """Message id and part of a callback tag (None when it isn't one of ours)."""
+    message_id, sep, part = tag.rpartition("#")
+    if not sep or not part.isdigit():
+        return None
+    return message_id, int(part)
 
 
 def _with_choices(message: OutboundMessage, language: str) -> list[dict[str, Any]]:
@@ -203,10 +224,10 @@ def _with_choices(message: OutboundMessage, language: str) -> list[dict[str, Any
     limit = payloads.MAX_BUTTON_BODY if len(options) <= payloads.MAX_BUTTONS else MAX_TEXT
     parts = split_text(message.text or "")
     last = parts.pop() if parts else ""
-    if len(last) > limit:
+    if len(last) > limit:  # the buttons carry the last sentences, the rest goes before
         pieces = split_text(last, limit)
         last = pieces.pop()
-        parts += pieces
+        parts += split_text(" ".join(pieces))
     return [payloads.text_payload(message.to, part) for part in parts] + [
         payloads.choice_payload(message.to, last, options, language)
     ]
@@ -243,12 +264,6 @@ async def _create(
     return bool(added)
 
 
-async def advance_status(redis: Redis, *, key: str, status: str, at: str, error: str = "") -> bool:
-    """Set the message's status unless it is already further along."""
-    changed = await redis.eval(ADVANCE_STATUS, 1, key, status, at, error)  # type: ignore[misc]
-    return int(changed) == 1
-
-
 async def hold(redis: Redis, *, keys: Keys, message_id: str, contact: str, ttl_s: int) -> None:
     """Park a message until the contact's window reopens (their next message)."""
     now = datetime.now(tz=UTC).isoformat()
@@ -264,6 +279,12 @@ async def release_held(redis: Redis, *, keys: Keys, contact: str, shards: int) -
         _RELEASE_HELD, 2, keys.held(contact), stream, keys.prefix
     )
     return int(released)
+
+
+def release_held_in(pipe: Pipeline, *, keys: Keys, contact: str, shards: int) -> None:
+    """Queue :func:`release_held` in a pipeline (the router's one round trip per message)."""
+    stream = keys.outbound_stream(shard_of(contact, shards))
+    pipe.eval(_RELEASE_HELD, 2, keys.held(contact), stream, keys.prefix)
 
 
 def reengagement_message(
@@ -370,6 +391,7 @@ async def retry_dead(
         message = OutboundMessage.model_validate_json(raw)
         pipe = redis.pipeline(transaction=True)
         pipe.hset(key, mapping={"status": "queued", "attempts": "0"})
+        pipe.hdel(key, "inflight", "inflight_at", *STATUS_STAMPS)
         pipe.hincrby(key, "retried", 1)
         pipe.xadd(keys.outbound_stream(shard_of(message.to, shards)), {"id": message_id})
         pipe.xdel(keys.dead_letters(), entry_id)
@@ -405,6 +427,7 @@ class Sender:
         backoff_max_s: float,
         templates: TemplateCatalog | None = None,
         ttl_s: int = 14 * 24 * 3600,
+        inflight_grace_s: float = 15.0,
     ) -> None:
         self._redis = redis
         self._client = client
@@ -416,6 +439,7 @@ class Sender:
         self._max = backoff_max_s
         self._templates = templates or cached_catalog()
         self._ttl_s = ttl_s
+        self._inflight_grace_s = inflight_grace_s
 
     async def handle(self, fields: dict[str, str]) -> None:
         """Deliver one queued message exactly once (skip it when already handled)."""
@@ -424,9 +448,9 @@ class Sender:
         if not stored or stored.get("status") in DONE:
             return
         message = OutboundMessage.model_validate_json(stored["message"])
-        await self._process(message, key, int(stored.get("parts_sent", "0")))
+        await self._process(message, key, stored)
 
-    async def _process(self, message: OutboundMessage, key: str, sent_parts: int) -> None:
+    async def _process(self, message: OutboundMessage, key: str, stored: dict[str, str]) -> None:
         contact = await self._redis.hgetall(self._keys.contact(message.to))
         verdict = judge(
             contact_fields=contact,
@@ -440,25 +464,48 @@ class Sender:
         elif verdict == Verdict.HOLD:
             await self._hold(message, contact)
         else:
-            await self._send_parts(message, key, sent_parts, contact.get("language") or "it")
+            await self._send_parts(message, key, stored, contact.get("language") or "it")
 
     async def _send_parts(
-        self, message: OutboundMessage, key: str, sent_parts: int, language: str
+        self, message: OutboundMessage, key: str, stored: dict[str, str], language: str
     ) -> None:
+        sent_parts = int(stored.get("parts_sent", "0"))
         for index, payload in enumerate(payloads_for(message, language)):
             if index < sent_parts:
                 continue
-            result = await self._deliver(message, payload, key)
+            accepted = None
+            if stored.get("inflight") == str(index):  # a sender died sending this part
+                accepted = await self._accepted_before_crash(key, index, stored)
+            if accepted is not None:
+                await self._record_sent(message, key, accepted, index)
+                continue
+            result = await self._deliver(message, payload, key, index)
             if isinstance(result, WhatsAppError):
                 await self._on_failure(message, key, result)
                 return
             await self._record_sent(message, key, result, index)
-        await advance_status(
-            self._redis, key=key, status="sent", at=datetime.now(tz=UTC).isoformat()
-        )
+        await self._redis.eval(_MARK_SENT, 1, key, datetime.now(tz=UTC).isoformat())  # type: ignore[misc]
+
+    async def _accepted_before_crash(
+        self, key: str, index: int, stored: dict[str, str]
+    ) -> str | None:
+        """The wamid of a part a crashed sender may have sent, once its status proves it.
+
+        A sender that died between the Cloud API's answer and recording it leaves ``inflight``
+        on the message. Meta's status webhook for that part (tagged with our message id and part
+        in ``biz_opaque_callback_data``) records ``acked:<part>``; we wait for it up to
+        ``inflight_grace_s`` after the attempt before sending again, so a crash does not
+        become a duplicate unless Meta stays silent that long.
+        """
+        deadline = float(stored.get("inflight_at") or 0) + self._inflight_grace_s
+        while True:
+            acked = await self._redis.hget(key, f"acked:{index}")
+            if acked is not None or time.time() >= deadline:
+                return acked
+            await asyncio.sleep(0.1)
 
     async def _deliver(
-        self, message: OutboundMessage, payload: dict[str, Any], key: str
+        self, message: OutboundMessage, payload: dict[str, Any], key: str, index: int
     ) -> str | WhatsAppError:
         """The wamid of the sent payload, or the error that ends the attempts."""
         attempt = 0
@@ -466,10 +513,11 @@ class Sender:
             attempt += 1
             await self._wait_for_pace(message.to)
             await self._take_token()
+            await self._redis.hset(key, mapping={"inflight": index, "inflight_at": time.time()})
             try:
                 return await self._client.send(payload)
             except WhatsAppError as error:
-                await self._redis.hincrby(key, "attempts", 1)
+                await self._count_attempt(key, error)
                 if not error.is_retryable or attempt >= self._max_attempts:
                     return error
                 delay = self._backoff(attempt, error)
@@ -477,6 +525,18 @@ class Sender:
                     await self._redis.set(self._keys.pace(message.to), "1", px=int(delay * 1000))
                 log.info("outbound.retry", message_id=message.id, code=error.code, delay=delay)
                 await asyncio.sleep(delay)
+                if error.status == 0:  # timed out: Meta may have taken it after all
+                    acked = await self._redis.hget(key, f"acked:{index}")
+                    if acked is not None:
+                        return acked
+
+    async def _count_attempt(self, key: str, error: WhatsAppError) -> None:
+        """Count a failed attempt; an answered one is no longer in flight."""
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.hincrby(key, "attempts", 1)
+        if error.status != 0:  # Meta answered: the part was certainly not accepted
+            pipe.hdel(key, "inflight", "inflight_at")
+        await pipe.execute()
 
     async def _on_failure(self, message: OutboundMessage, key: str, error: WhatsAppError) -> None:
         if error.needs_template:
@@ -547,7 +607,7 @@ class Sender:
         if template is None or is_opted_out(contact):
             return
         if await create_unqueued(self._redis, keys=self._keys, message=template, ttl_s=self._ttl_s):
-            await self._process(template, self._keys.outbound_message(template.id), 0)
+            await self._process(template, self._keys.outbound_message(template.id), {})
 
     async def _record_sent(
         self, message: OutboundMessage, key: str, wamid: str, index: int
@@ -555,6 +615,7 @@ class Sender:
         ttl = 30 * 24 * 3600
         pipe = self._redis.pipeline(transaction=True)
         pipe.hset(key, mapping={"parts_sent": index + 1, "wamid": wamid, f"part:{wamid}": index})
+        pipe.hdel(key, "inflight", "inflight_at")
         pipe.set(self._keys.wamid_to_message(wamid), message.id, ex=ttl)
         pipe.xadd(self._keys.transcript(message.to), _transcript_fields(message, wamid, index))
         await pipe.execute()

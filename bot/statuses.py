@@ -25,17 +25,29 @@ log = structlog.get_logger(__name__)
 
 RE_ENGAGEMENT = 131047
 
-# Move the status forward and log it in the transcript, in one round trip.
+# Log each status once in the transcript; move the message's status forward only.
+# Returns 2 when the status became the message's status, 1 when only logged, 0 when repeated.
 _APPLY = """
 local rank = {queued=0, awaiting_window=0, sent=1, delivered=2, read=3, failed=4, dead=4,
               suppressed=4}
 local current = redis.call('HGET', KEYS[1], 'status')
 if not current then return -1 end
-if (rank[ARGV[1]] or 0) <= (rank[current] or 0) then return 0 end
-redis.call('HSET', KEYS[1], 'status', ARGV[1], ARGV[1] .. '_at', ARGV[2])
-if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'error', ARGV[3]) end
+if redis.call('HEXISTS', KEYS[1], ARGV[1] .. '_at') == 1 then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1] .. '_at', ARGV[2])
 redis.call('XADD', KEYS[2], '*', 'role', 'status', 'wamid', ARGV[4], 'message_id', ARGV[5],
            'status', ARGV[1], 'detail', ARGV[3], 'ts', ARGV[2])
+if (rank[ARGV[1]] or 0) <= (rank[current] or 0) then return 1 end
+redis.call('HSET', KEYS[1], 'status', ARGV[1])
+if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'error', ARGV[3]) end
+return 2
+"""
+
+# A part failed after Meta accepted it: a retry resends from that part.
+_RESEND_FROM_PART = """
+local part = redis.call('HGET', KEYS[1], 'part:' .. ARGV[1])
+if not part then return 0 end
+local sent = tonumber(redis.call('HGET', KEYS[1], 'parts_sent') or '0')
+redis.call('HSET', KEYS[1], 'parts_sent', math.min(tonumber(part), sent))
 return 1
 """
 
@@ -52,14 +64,35 @@ return 1
 """
 
 
+# The wamid was never recorded (the sender died after Meta accepted the part): remember it.
+_ADOPT = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'acked:' .. ARGV[1], ARGV[2], 'part:' .. ARGV[2], ARGV[1])
+redis.call('SET', KEYS[2], ARGV[3], 'EX', ARGV[4])
+return 1
+"""
+
+
 async def _message_id(redis: Redis, keys: Keys, status: Status) -> str | None:
     """Our message id: from the wamid we recorded, else from the echoed callback data."""
     found = await redis.get(keys.wamid_to_message(status.id))
-    if found is None and status.biz_opaque_callback_data:
-        tag = status.biz_opaque_callback_data
-        if await redis.exists(keys.outbound_message(tag)):
-            return tag
-    return found
+    if found is not None or not status.biz_opaque_callback_data:
+        return found
+    tagged = outbound.parse_callback_tag(status.biz_opaque_callback_data)
+    if tagged is None:
+        return None
+    message_id, part = tagged
+    adopted = await redis.eval(  # type: ignore[misc]
+        _ADOPT,
+        2,
+        keys.outbound_message(message_id),
+        keys.wamid_to_message(status.id),
+        part,
+        status.id,
+        message_id,
+        30 * 24 * 3600,
+    )
+    return message_id if int(adopted) == 1 else None
 
 
 async def _recipient(redis: Redis, keys: Keys, message_id: str) -> str:
@@ -99,7 +132,7 @@ async def apply_status(
         status.id,
         message_id,
     )
-    if int(changed) == 1 and status.status == StatusKind.FAILED:
+    if int(changed) == 2 and status.status == StatusKind.FAILED:
         await _on_failed(redis, keys, status, message_id, error)
 
 
@@ -118,6 +151,9 @@ async def _on_failed(redis: Redis, keys: Keys, status: Status, message_id: str, 
             source="meta_error_131050",
         )
         return
+    await redis.eval(  # type: ignore[misc]
+        _RESEND_FROM_PART, 1, keys.outbound_message(message_id), status.id
+    )
     code = status.error_codes[0] if status.error_codes else None
     await redis.xadd(
         keys.dead_letters(),

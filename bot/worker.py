@@ -42,6 +42,21 @@ return 0
 """
 
 
+# How long stopping waits for the consuming tasks (a blocking read lasts at most 1 s).
+STOP_TIMEOUT_S = 5.0
+
+
+def _raise_if_cancelled(cause: BaseException | None = None) -> None:
+    """Honour a cancellation that a client library turned into another error or swallowed.
+
+    redis-py may finish a blocking read that was cancelled and return (or raise a server
+    error) instead of raising ``CancelledError``; the task is still marked as cancelling.
+    """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError from cause
+
+
 def consumer_name() -> str:
     """A name unique to this process (host, pid and a random suffix)."""
     return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
@@ -117,11 +132,12 @@ class ShardWorker:
         return bool(renewed)
 
     async def _stop_tasks(self) -> None:
+        self._stopping.set()  # consuming loops end even if a cancellation gets swallowed
         for task in self._tasks.values():
             task.cancel()
-        for shard, task in self._tasks.items():
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        if self._tasks:
+            await asyncio.wait(self._tasks.values(), timeout=STOP_TIMEOUT_S)
+        for shard in self._tasks:
             with contextlib.suppress(RedisError):
                 await self._redis.eval(_RELEASE_IF_MINE, 1, self._lease_key(shard), self._me)  # type: ignore[misc]
         self._tasks.clear()
@@ -145,6 +161,7 @@ class ShardWorker:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - keep the shard alive, retry in place
+                _raise_if_cancelled(exc)
                 log.warning("worker.retry", kind=self._kind, shard=shard, error=repr(exc))
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self._max_retry_delay_s)
@@ -164,6 +181,7 @@ class ShardWorker:
         """Process our pending entries first (in order), then new ones, until stopped."""
         last_id = "0"
         while not self._stopping.is_set():
+            _raise_if_cancelled()
             reply = await self._redis.xreadgroup(
                 GROUP, self._me, {stream: last_id}, count=20, block=1000
             )
