@@ -3,7 +3,8 @@
 The questions are split deterministically (by a hash of their text) into a calibration half
 and a held-out half. A logistic model of "the top topic is right" is fitted on the top hit's
 features of the calibration half; the threshold is the lowest one whose false-answer rate on
-the calibration half stays within the target. Both halves are then reported, so overfitting
+the calibration half stays within the target while abstaining on at least
+``min_abstain_recall`` of its out-of-scope questions. Both halves are then reported, so overfitting
 shows up as a gap between them.
 """
 
@@ -123,16 +124,23 @@ def half_report(samples: list[Sample], probs: np.ndarray, threshold: float) -> H
     )
 
 
-def choose_threshold(samples: list[Sample], probs: np.ndarray, target: float) -> float:
-    """Return the lowest threshold whose false-answer rate is within ``target``."""
+def choose_threshold(
+    samples: list[Sample], probs: np.ndarray, target: float, min_abstain_recall: float
+) -> float:
+    """Return the lowest threshold meeting both goals: few false answers, most abstentions."""
     for threshold in np.round(np.arange(0.05, 0.96, 0.01), 2):
-        if half_report(samples, probs, float(threshold)).false_answer_rate <= target:
+        report = half_report(samples, probs, float(threshold))
+        if report.false_answer_rate <= target and report.abstain_recall >= min_abstain_recall:
             return float(threshold)
     return 0.95
 
 
 def calibrate(
-    retriever: HybridRetriever, questions: list[EvalQuestion], *, target: float = 0.03
+    retriever: HybridRetriever,
+    questions: list[EvalQuestion],
+    *,
+    target: float = 0.05,
+    min_abstain_recall: float = 0.8,
 ) -> Calibration:
     """Fit the confidence model and threshold on one half; report both halves."""
     samples = collect(retriever, questions)
@@ -140,7 +148,7 @@ def calibrate(
     held = [s for s in samples if is_held_out(s.question)]
     weights, bias = fit_logistic(*_matrix(fit_half))
     fit_probs = _probabilities(fit_half, weights, bias)
-    threshold = choose_threshold(fit_half, fit_probs, target)
+    threshold = choose_threshold(fit_half, fit_probs, target, min_abstain_recall)
     return Calibration(
         weights={f: round(float(w), 3) for f, w in zip(FEATURES, weights, strict=True)},
         bias=round(bias, 3),

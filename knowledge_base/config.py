@@ -20,16 +20,20 @@ DEFAULT_SIGNAL_WEIGHTS = {
 }
 # Calibrated with `wabot kb calibrate tests/data/faq_eval.jsonl` (see knowledge_base/README.md).
 DEFAULT_CONFIDENCE_WEIGHTS = {
-    "dense": -0.018,
-    "multilingual": 0.839,
-    "multilingual_cross": 0.322,
-    "centroid": -0.696,
-    "bm25": 3.292,
-    "agree": 4.304,
-    "margin": 1.322,
+    "dense": -0.336,
+    "multilingual": 0.242,
+    "multilingual_cross": -0.587,
+    "centroid": -0.111,
+    "bm25": 1.757,
+    "agree": 3.091,
+    "margin": 0.621,
+    "lead_dense": 2.031,
+    "lead_multilingual": 2.074,
+    "lead_cross": 2.878,
+    "lead_bm25": 1.628,
 }
-DEFAULT_CONFIDENCE_BIAS = -3.147
-DEFAULT_ANSWER_THRESHOLD = 0.82
+DEFAULT_CONFIDENCE_BIAS = -1.492
+DEFAULT_ANSWER_THRESHOLD = 0.78
 
 
 class KbSettings(BaseSettings):

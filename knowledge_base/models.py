@@ -63,6 +63,9 @@ class SearchHit(BaseModel):
     bm25: float | None = Field(default=None, description="BM25 score of the whole document")
     agreement: float = Field(default=0.0, description="share of signals ranking this topic first")
     margin: float = Field(default=0.0, description="fused-score lead over the next topic")
+    leads: dict[str, float] = Field(
+        default_factory=dict, description="per signal: score minus the best other topic's"
+    )
     matched: str = Field(default="", description="the indexed question that scored best")
 
 

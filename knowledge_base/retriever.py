@@ -16,7 +16,25 @@ from knowledge_base.models import Answer, Decision, FaqEntry, SearchHit
 from knowledge_base.text import analyze
 
 SIGNALS = ("dense", "multilingual", "multilingual_cross", "multilingual_centroid", "bm25")
-FEATURES = ("dense", "multilingual", "multilingual_cross", "centroid", "bm25", "agree", "margin")
+FEATURES = (
+    "dense",
+    "multilingual",
+    "multilingual_cross",
+    "centroid",
+    "bm25",
+    "agree",
+    "margin",
+    "lead_dense",
+    "lead_multilingual",
+    "lead_cross",
+    "lead_bm25",
+)
+LEAD_SIGNALS = {
+    "lead_dense": "dense",
+    "lead_multilingual": "multilingual",
+    "lead_cross": "multilingual_cross",
+    "lead_bm25": "bm25",
+}
 
 
 @runtime_checkable
@@ -64,7 +82,8 @@ class _Signal:
 def confidence_features(hit: SearchHit, agree: float, margin: float) -> dict[str, float]:
     """Return the features the confidence model reads from the top hit."""
     bm25 = hit.bm25 or 0.0
-    return {
+    leads = {name: hit.leads.get(signal, 0.0) for name, signal in LEAD_SIGNALS.items()}
+    return leads | {
         "dense": hit.dense or 0.0,
         "multilingual": hit.multilingual or 0.0,
         "multilingual_cross": hit.multilingual_cross or 0.0,
@@ -73,6 +92,19 @@ def confidence_features(hit: SearchHit, agree: float, margin: float) -> dict[str
         "agree": agree,
         "margin": margin,
     }
+
+
+def _lead(signal: _Signal, topic: str, name: str) -> float:
+    """Return how far ``topic`` is ahead of (or behind) the best other topic in one signal."""
+    ranking = signal.ranking()
+    if topic not in signal.scores:
+        return -1.0
+    other = next((t for t in ranking if t != topic), None)
+    score = signal.scores[topic]
+    best_other = signal.scores[other] if other is not None else 0.0
+    if name == "bm25":
+        score, best_other = score / (score + 5.0), best_other / (best_other + 5.0)
+    return round(score - best_other, 4)
 
 
 def confidence(features: dict[str, float], weights: dict[str, float], bias: float) -> float:
@@ -246,6 +278,7 @@ class HybridRetriever:
         tops = [s.ranking()[0] for s in found.values() if s.scores]
         weights, bias = self.settings.confidence_weights, self.settings.confidence_bias
         for pos, hit in enumerate(hits):
+            hit.leads = {name: _lead(signal, hit.id, name) for name, signal in found.items()}
             agree = sum(t == hit.id for t in tops) / max(len(found), 1)
             nxt = hits[pos + 1].fused if pos + 1 < len(hits) else 0.0
             margin = (hit.fused - nxt) / hit.fused if hit.fused > 0 else 0.0
@@ -320,11 +353,18 @@ class HybridRetriever:
         return None
 
     def answer(self, query: str, lang: str) -> Answer:
-        """Return the entry to answer with, or an abstention with the reason."""
+        """Return the entry to answer with, or an abstention with the reason.
+
+        When ``lang`` lacks topics another language has, the other language is searched too
+        and wins when its multilingual cosine beats the local answer's (same scale).
+        """
         started = time.perf_counter()
         decided = self._decide(query, lang, self.search(query, lang), started)
-        if decided.is_answer or not self.settings.cross_language_fallback:
+        if not self.settings.cross_language_fallback or lang not in self._incomplete:
             return decided
-        if lang not in self._incomplete:
+        fallback = self._fallback(query, lang, started)
+        if fallback is None:
             return decided
-        return self._fallback(query, lang, started) or decided
+        if not decided.is_answer or fallback.confidence > (decided.hits[0].multilingual or 0.0):
+            return fallback
+        return decided

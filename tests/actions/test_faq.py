@@ -12,13 +12,14 @@ from redis.asyncio import Redis
 
 from actions.faq import ActionAnswerFaq, KbRuntime, button_title
 from knowledge_base import FaqEntry, KbSettings, build_index, version_value
-from tests.knowledge_base.helpers import make_settings, shared_encoders
+from tests.knowledge_base.helpers import all_topics, make_settings, shared_encoders
 
 
 @pytest.fixture
 def faq_settings(tmp_path: Path, key_prefix: str, redis_server: str) -> KbSettings:
     return make_settings(
         tmp_path,
+        all_topics(),
         version_key=f"{key_prefix}kb:version",
         misses_stream=f"{key_prefix}kb:misses",
         redis_url=redis_server,
