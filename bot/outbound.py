@@ -55,7 +55,7 @@ _ENQUEUE_IF_NEW = """
 if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
   redis.call('HSET', KEYS[2], 'message', ARGV[2], 'status', 'queued', 'attempts', '0')
   redis.call('EXPIRE', KEYS[2], ARGV[1])
-  if KEYS[3] ~= '' then redis.call('XADD', KEYS[3], '*', 'id', ARGV[3]) end
+  if KEYS[3] ~= '' then redis.call('XADD', KEYS[3], '*', 'id', ARGV[3], 'to', ARGV[4]) end
   return 1
 end
 return 0
@@ -241,6 +241,23 @@ async def enqueue(
     return await _create(redis, keys=keys, message=message, ttl_s=ttl_s, stream=stream)
 
 
+def enqueue_in(
+    pipe: Pipeline, *, keys: Keys, message: OutboundMessage, shards: int, ttl_s: int
+) -> None:
+    """Queue :func:`enqueue` in a pipeline (same once-only script)."""
+    pipe.eval(
+        _ENQUEUE_IF_NEW,
+        3,
+        keys.outbound_seen(message.id),
+        keys.outbound_message(message.id),
+        keys.outbound_stream(shard_of(message.to, shards)),
+        str(ttl_s),
+        message.model_dump_json(),
+        message.id,
+        message.to,
+    )
+
+
 async def create_unqueued(
     redis: Redis, *, keys: Keys, message: OutboundMessage, ttl_s: int
 ) -> bool:
@@ -260,6 +277,7 @@ async def _create(
         str(ttl_s),
         message.model_dump_json(),
         message.id,
+        message.to,
     )
     return bool(added)
 
@@ -444,14 +462,28 @@ class Sender:
     async def handle(self, fields: dict[str, str]) -> None:
         """Deliver one queued message exactly once (skip it when already handled)."""
         key = self._keys.outbound_message(fields["id"])
-        stored = await self._redis.hgetall(key)
+        contact: dict[str, str] | None = None
+        if "to" in fields:  # one round trip for the message and its contact
+            pipe = self._redis.pipeline(transaction=False)
+            pipe.hgetall(key)
+            pipe.hgetall(self._keys.contact(fields["to"]))
+            stored, contact = await pipe.execute()
+        else:
+            stored = await self._redis.hgetall(key)
         if not stored or stored.get("status") in DONE:
             return
         message = OutboundMessage.model_validate_json(stored["message"])
-        await self._process(message, key, stored)
+        await self._process(message, key, stored, contact)
 
-    async def _process(self, message: OutboundMessage, key: str, stored: dict[str, str]) -> None:
-        contact = await self._redis.hgetall(self._keys.contact(message.to))
+    async def _process(
+        self,
+        message: OutboundMessage,
+        key: str,
+        stored: dict[str, str],
+        contact: dict[str, str] | None = None,
+    ) -> None:
+        if contact is None:
+            contact = await self._redis.hgetall(self._keys.contact(message.to))
         verdict = judge(
             contact_fields=contact,
             now=datetime.now(tz=UTC),

@@ -77,21 +77,30 @@ class Router:
     async def handle(self, fields: dict[str, str]) -> None:
         """Worker entry point: idempotent per inbound ``wamid``."""
         item = InboundItem.model_validate_json(fields["item"])
-        if await self.redis.exists(self.keys.done(item.wamid)):
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.exists(self.keys.done(item.wamid))
+        pipe.hmget(self.keys.contact(item.contact), ["language", "window_from"])
+        pipe.get(self.keys.bot_replies(item.wamid))
+        done, (current, window), stored = await pipe.execute()
+        if done:
             return
-        language = await self._remember_contact(item)
-        replies = await self._route(item, language)
-        for message in replies:
-            await outbound.enqueue(
-                self.redis,
+        language = await self._remember_contact(item, current, window)
+        replies = await self._route(item, language, stored)
+        pipe = self.redis.pipeline(transaction=False)
+        for message in replies:  # idempotent per reply id, then the message is done
+            outbound.enqueue_in(
+                pipe,
                 keys=self.keys,
                 message=message,
                 shards=self.settings.outbound_shards,
                 ttl_s=self.settings.dedupe_ttl_s,
             )
-        await self.redis.set(self.keys.done(item.wamid), "1", ex=self.settings.dedupe_ttl_s)
+        pipe.set(self.keys.done(item.wamid), "1", ex=self.settings.dedupe_ttl_s)
+        await pipe.execute()
 
-    async def _route(self, item: InboundItem, language: str) -> list[outbound.OutboundMessage]:
+    async def _route(
+        self, item: InboundItem, language: str, stored: str | None = None
+    ) -> list[outbound.OutboundMessage]:
         gate = await self.handoff.gate(item.contact)
         if gate.mode == "human":
             forwarded = await self.handoff.forward(
@@ -110,16 +119,17 @@ class Router:
             return [self._message(item, 0, canned_reply(ACKNOWLEDGED[item.type], language))]
         if item.type not in CONVERSATIONAL and item.type != MessageType.REQUEST_WELCOME:
             return [self._message(item, 0, canned_reply("unsupported", language))]
-        replies = await self._ask_rasa(item, language)
+        replies = await self._ask_rasa(item, language, stored)
         return [
             self._message(item, index, reply.text or "", reply)
             for index, reply in enumerate(replies)
             if reply.text or reply.buttons
         ]
 
-    async def _ask_rasa(self, item: InboundItem, language: str) -> list[RasaReply]:
+    async def _ask_rasa(
+        self, item: InboundItem, language: str, stored: str | None = None
+    ) -> list[RasaReply]:
         """Rasa's replies, asked once per wamid (kept in Redis), waiting while Rasa is down."""
-        stored = await self.redis.get(self.keys.bot_replies(item.wamid))
         if stored is not None:
             return [RasaReply.model_validate(r) for r in json.loads(stored)]
         text = rasa_text(item)[: self.settings.max_text_chars]
@@ -186,10 +196,11 @@ class Router:
             in_reply_to=item.wamid,
         )
 
-    async def _remember_contact(self, item: InboundItem) -> str:
+    async def _remember_contact(
+        self, item: InboundItem, current: str | None, window: str | None
+    ) -> str:
         """Update the contact (name, language, 24-hour window) and return its language."""
         key = self.keys.contact(item.contact)
-        current, window = await self.redis.hmget(key, ["language", "window_from"])
         current = current or self.settings.default_language
         language = (
             detect_language(item.text, default=current)
