@@ -114,8 +114,12 @@ class KbRuntime:
 
     async def record_miss(self, *, lang: str, text: str, intent: str | None) -> None:
         """Append the unanswered question to the owner's report stream (best effort)."""
-        fields = {"lang": lang, "text": text[:1000], "ts": f"{time.time():.3f}"}
-        fields["intent"] = intent or ""
+        fields: dict[Any, Any] = {
+            "lang": lang,
+            "text": text[:1000],
+            "ts": f"{time.time():.3f}",
+            "intent": intent or "",
+        }
         try:
             await self.redis().xadd(
                 self.settings.misses_stream, fields, maxlen=10_000, approximate=True

@@ -163,10 +163,12 @@ def content_version(manifest: Manifest) -> str:
 def make_faiss(vectors: np.ndarray, ids: np.ndarray, *, kind: str, hnsw_m: int = 32) -> faiss.Index:
     """Return an ``IndexIDMap2`` over exact inner product (``flat``) or HNSW."""
     dim = int(vectors.shape[1])
+    inner: faiss.Index
     if kind == "hnsw":
-        inner = faiss.IndexHNSWFlat(dim, hnsw_m, faiss.METRIC_INNER_PRODUCT)
-        inner.hnsw.efConstruction = 40
-        inner.hnsw.efSearch = 128
+        hnsw = faiss.IndexHNSWFlat(dim, hnsw_m, faiss.METRIC_INNER_PRODUCT)
+        hnsw.hnsw.efConstruction = 40
+        hnsw.hnsw.efSearch = 128
+        inner = hnsw
     else:
         inner = faiss.IndexFlatIP(dim)
     index = faiss.IndexIDMap2(inner)
@@ -322,8 +324,8 @@ def _plan_lang(
             known.setdefault((row.key, row.kind, row.text), pos)
     for entry in entries:
         for kind, text in entry_rows(entry, index_answers=settings.index_answers):
-            pos = known.pop((entry.key, kind, text), None)
-            if pos is not None and prev_lang is not None:
+            pos = known.pop((entry.key, kind, text), -1)
+            if pos >= 0 and prev_lang is not None:
                 plan.kept.append(prev_lang.rows[pos])
                 plan.kept_positions.append(pos)
                 continue
@@ -352,7 +354,7 @@ def _faiss_for(
         and old is not None
         and old.ntotal + len(fresh) <= 1.3 * live
     )
-    if can_patch:
+    if can_patch and old is not None:
         ids = np.array([r.row_id for r in fresh], dtype=np.int64)
         if len(fresh):
             old.add_with_ids(fresh_vectors, ids)
