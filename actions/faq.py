@@ -141,17 +141,19 @@ def button_title(entry: FaqEntry) -> str:
     return f"{title}…"
 
 
-def related_buttons(answer: Answer, retriever: HybridRetriever, threshold: float) -> list[dict]:
+def related_buttons(answer: Answer, retriever: HybridRetriever, ratio: float) -> list[dict]:
     """Return up to three other topics worth offering, as reply buttons.
 
-    The payload is the topic's question in the conversation's language: a tap sends it
-    back as a message, which the knowledge base answers like any other question.
+    A topic is related when its fused score is at least ``ratio`` times the top one's. The
+    payload is the topic's question in the conversation's language: a tap sends it back as a
+    message, which the knowledge base answers like any other question.
     """
-    buttons = []
+    buttons: list[dict] = []
     chosen = answer.entry.id if answer.entry else None
+    top = answer.hits[0].fused if answer.hits else 0.0
     for hit in answer.hits:
         entry = retriever.get(hit.id, answer.lang)
-        if hit.id == chosen or entry is None or hit.confidence < threshold:
+        if hit.id == chosen or entry is None or hit.fused < ratio * top:
             continue
         buttons.append({"title": button_title(entry), "payload": entry.title})
         if len(buttons) == MAX_RELATED:
@@ -204,7 +206,7 @@ class ActionAnswerFaq(Action):
         body = answer.entry.body
         if answer.is_fallback_language:
             body = f"{body}\n\n{FALLBACK_NOTE.get(answer.lang, FALLBACK_NOTE['en'])}"
-        buttons = related_buttons(answer, retriever, self.kb.settings.related_threshold)
+        buttons = related_buttons(answer, retriever, self.kb.settings.related_fused_ratio)
         message: dict[str, Any] = {"text": body}
         if buttons:
             message["buttons"] = buttons

@@ -89,8 +89,9 @@ class KbSettings(BaseSettings):
     cross_language_fallback: bool = Field(
         default=True, description="answer from the other language when the asked one has nothing"
     )
-    related_threshold: float = Field(
-        default=0.3, description="confidence above which other topics are offered as buttons"
+    related_fused_ratio: float = Field(
+        default=0.7,
+        description="offer other topics as buttons when their fused score is this close to the top",
     )
     hnsw_threshold: int = Field(
         default=50_000, description="rows per language above which FAISS uses HNSW"
