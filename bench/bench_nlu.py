@@ -12,10 +12,13 @@ the real Rasa 3.6 pipeline in ``.venv-rasa`` (``bench/rasa_nlu_eval.py``).
 
 Fallback calibration (never on a test set): k-fold cross-validation of the whole pipeline on
 the training data gives an out-of-fold intent ranking for every training example. The
-FallbackClassifier's ``threshold`` and ``ambiguity_threshold`` are the grid point that
-maximises the mean of in-scope accuracy and out-of-scope recall on those out-of-fold
-predictions (ties: the lowest thresholds). On CLINC150 the out-of-scope label is ``oos``; on
-the project's data it is ``out_of_scope``.
+fallback may cost at most ``BUDGET`` (1) point of out-of-fold in-scope accuracy, measured
+against the same predictions with no fallback: ``threshold`` is the highest grid value that
+stays within that budget (with no ambiguity rule), then ``ambiguity_threshold`` the highest
+grid value that, added to it, still does. The choice reads only the in-scope examples,
+which are plentiful, so the few out-of-scope training examples (100 in CLINC150, about 60 in
+the project) cannot steer it by chance; the out-of-fold out-of-scope recall is reported. On
+CLINC150 the out-of-scope label is ``oos``; on the project's data it is ``out_of_scope``.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ PROJECT_OOS = "out_of_scope"
 THRESHOLDS = [round(0.05 * i, 2) for i in range(17)]
 AMBIGUITIES = [0.0, 0.02, 0.05, 0.1, 0.15, 0.2]
 SWEEP = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5]
+BUDGET = 1.0  # points of in-scope accuracy a fallback may cost (out-of-fold)
 FOLDS = int(os.environ.get("BENCH_NLU_FOLDS", "5"))
 # Larson et al. 2019, Table 2, Full, oos-train (see bench/clinc150/ATTRIBUTION.md).
 PUBLISHED = [
@@ -133,14 +137,31 @@ def train_nlu(config: Path, data: Path, out: Path) -> tuple[Path, float]:
     """``rasa train nlu``, timed; returns the model archive and the wall time in seconds."""
     started = time.monotonic()
     result = subprocess.run(
-        [str(RASA_BIN / "rasa"), "train", "nlu", "--config", str(config), "--nlu", str(data),
-         "--out", str(out), "--fixed-model-name", "bench"],
-        cwd=ROOT, env=rasa_env(), capture_output=True, text=True, check=False,
+        [
+            str(RASA_BIN / "rasa"),
+            "train",
+            "nlu",
+            "--config",
+            str(config),
+            "--nlu",
+            str(data),
+            "--out",
+            str(out),
+            "--fixed-model-name",
+            "bench",
+        ],
+        cwd=ROOT,
+        env=rasa_env(),
+        capture_output=True,
+        text=True,
+        check=False,
     )
     seconds = time.monotonic() - started
     model = out / "bench.tar.gz"
     if result.returncode != 0 or not model.exists():
-        raise RuntimeError(f"rasa train nlu failed:\n{result.stdout[-3000:]}{result.stderr[-3000:]}")
+        raise RuntimeError(
+            f"rasa train nlu failed:\n{result.stdout[-3000:]}{result.stderr[-3000:]}"
+        )
     return model, seconds
 
 
@@ -148,7 +169,12 @@ def _helper(args: list[str], stdin: str = "") -> list[dict[str, Any]]:
     with tempfile.NamedTemporaryFile(suffix=".jsonl") as out:
         result = subprocess.run(
             [str(RASA_BIN / "python"), str(HELPER), *args, "--out", out.name],
-            input=stdin, cwd=ROOT, env=rasa_env(), capture_output=True, text=True, check=False,
+            input=stdin,
+            cwd=ROOT,
+            env=rasa_env(),
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if result.returncode != 0:
             raise RuntimeError(f"{HELPER.name} {args[0]} failed:\n{result.stderr[-3000:]}")
@@ -182,25 +208,27 @@ def score(gold: list[str], predicted: list[str], oos: str) -> Scores:
     outside = [p for g, p in zip(gold, predicted, strict=True) if g == oos]
     in_scope = 100 * sum(g == p for g, p in inside) / len(inside) if inside else 0.0
     recall = 100 * sum(p in (oos, FALLBACK) for p in outside) / len(outside) if outside else 0.0
-    return Scores(round(in_scope, 1), round(recall, 1))
+    return Scores(in_scope, recall)
 
 
 def score_at(rows: list[dict[str, Any]], gold: list[str], oos: str, cut: Thresholds) -> Scores:
     return score(gold, [decide(row["ranking"], cut) for row in rows], oos)
 
 
-def calibrate(rows: list[dict[str, Any]], oos: str) -> tuple[Thresholds, Scores]:
-    """The grid point with the best balanced score on out-of-fold predictions."""
+def calibrate(
+    rows: list[dict[str, Any]], oos: str, budget: float = BUDGET
+) -> tuple[Thresholds, Scores]:
+    """The highest thresholds whose out-of-fold in-scope accuracy loss stays within budget."""
     gold = [row["gold"] for row in rows]
-    best: tuple[Thresholds, Scores] | None = None
-    for threshold in THRESHOLDS:
-        for ambiguity in AMBIGUITIES:
-            cut = Thresholds(threshold, ambiguity)
-            scores = score_at(rows, gold, oos, cut)
-            if best is None or scores.balanced > best[1].balanced:
-                best = (cut, scores)
-    assert best is not None
-    return best
+    floor = score_at(rows, gold, oos, Thresholds(0.0, 0.0)).in_scope - budget
+
+    def within(cut: Thresholds) -> bool:
+        return score_at(rows, gold, oos, cut).in_scope >= floor - 1e-9
+
+    threshold = max(t for t in THRESHOLDS if within(Thresholds(t, 0.0)))
+    ambiguity = max(a for a in AMBIGUITIES if within(Thresholds(threshold, a)))
+    cut = Thresholds(threshold, ambiguity)
+    return cut, score_at(rows, gold, oos, cut)
 
 
 def latency(rows: list[dict[str, Any]]) -> tuple[float, float]:
@@ -238,15 +266,27 @@ def clinc_rows(work: Path) -> list[dict[str, Any]]:
     p50, p99 = latency(parsed)
     best = "BERT 96.9 / 40.3; Rasa 91.5 / 45.3"
     rows = [
-        _row("CLINC150 in-scope / OOS recall, thresholds calibrated by CV on train",
-             _pair(at_cut), "%", best,
-             f"threshold {cut.threshold}, ambiguity {cut.ambiguity}; out-of-fold {_pair(oof)}"),
-        _row("CLINC150 in-scope / OOS recall, config.yml thresholds", _pair(as_configured), "%",
-             best, f"threshold {configured.threshold}, ambiguity {configured.ambiguity}"),
+        _row(
+            "CLINC150 in-scope / OOS recall, thresholds calibrated by CV on train",
+            _pair(at_cut),
+            "%",
+            best,
+            f"threshold {cut.threshold}, ambiguity {cut.ambiguity}; out-of-fold {_pair(oof)}",
+        ),
+        _row(
+            "CLINC150 in-scope / OOS recall, config.yml thresholds",
+            _pair(as_configured),
+            "%",
+            best,
+            f"threshold {configured.threshold}, ambiguity {configured.ambiguity}",
+        ),
     ]
     rows += [
-        _row(f"CLINC150 in-scope / OOS recall, confidence cut {value}",
-             _pair(score_at(parsed, gold, CLINC_OOS, Thresholds(value, 0.0))), "%")
+        _row(
+            f"CLINC150 in-scope / OOS recall, confidence cut {value}",
+            _pair(score_at(parsed, gold, CLINC_OOS, Thresholds(value, 0.0))),
+            "%",
+        )
         for value in SWEEP
     ]
     rows += [
@@ -258,8 +298,12 @@ def clinc_rows(work: Path) -> list[dict[str, Any]]:
         for name, ins, oos in MEASURED_BEFORE
     ]
     rows += [
-        _row("CLINC150 rasa train nlu (15,100 examples)", round(seconds, 1), "s",
-             note="wall time incl. Rasa start-up"),
+        _row(
+            "CLINC150 rasa train nlu (15,100 examples)",
+            round(seconds, 1),
+            "s",
+            note="wall time incl. Rasa start-up",
+        ),
         _row(f"CLINC150 {FOLDS}-fold calibration", round(cv_seconds, 1), "s"),
         _row("NLU parse p50 (in-process, CLINC model)", round(p50, 2), "ms"),
         _row("NLU parse p99 (in-process, CLINC model)", round(p99, 2), "ms"),
@@ -271,16 +315,37 @@ def project_train_row(work: Path) -> dict[str, Any]:
     """Wall time of the whole project's ``rasa train`` (config, domain, nlu_data)."""
     started = time.monotonic()
     result = subprocess.run(
-        [str(RASA_BIN / "rasa"), "train", "--config", "config.yml", "--domain", "bot/domain",
-         "--data", "nlu_data", "--out", str(work / "project"), "--fixed-model-name",
-         "casa-navigli", "--force"],
-        cwd=ROOT, env=rasa_env(), capture_output=True, text=True, check=False,
+        [
+            str(RASA_BIN / "rasa"),
+            "train",
+            "--config",
+            "config.yml",
+            "--domain",
+            "bot/domain",
+            "--data",
+            "nlu_data",
+            "--out",
+            str(work / "project"),
+            "--fixed-model-name",
+            "casa-navigli",
+            "--force",
+        ],
+        cwd=ROOT,
+        env=rasa_env(),
+        capture_output=True,
+        text=True,
+        check=False,
     )
     seconds = time.monotonic() - started
     if result.returncode != 0:
         raise RuntimeError(f"rasa train failed:\n{result.stdout[-3000:]}")
-    return _row("rasa train (whole project, forced)", round(seconds, 1), "s", 120,
-                "goal: at most 2 minutes on 2 cores")
+    return _row(
+        "rasa train (whole project, forced)",
+        round(seconds, 1),
+        "s",
+        120,
+        "goal: at most 2 minutes on 2 cores",
+    )
 
 
 def run() -> list[dict[str, Any]]:

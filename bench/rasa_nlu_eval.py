@@ -9,8 +9,8 @@ stdin and writes one JSON object per line: ``{"intent": final name (after Fallba
 "confidence": float, "ranking": [[name, confidence], ...], "ms": parse time}``, where the
 ranking is the intent classifier's own (``nlu_fallback`` removed).
 
-``python bench/rasa_nlu_eval.py cv CONFIG DATA --folds 5 --seed 0 --out FILE`` trains the pipeline of
-CONFIG on k-1 folds of the NLU data DATA and parses the held-out fold, for every fold
+``python bench/rasa_nlu_eval.py cv CONFIG DATA --folds 5 --seed 0 --out FILE`` trains the
+pipeline of CONFIG on k-1 folds of the NLU data DATA and parses the held-out fold, for every fold
 (stratified by intent), writing ``{"text", "gold", "fold", "ranking"}`` per example: the
 out-of-fold predictions from which the fallback thresholds are calibrated.
 """
@@ -102,7 +102,7 @@ def cv_command(config: str, data: str, folds: int, seed: int, out) -> None:
             if model is None:
                 raise SystemExit(f"training fold {fold} failed")
             rows = asyncio.run(_parse(Agent.load(model), [m.get("text") for m in held_out]))
-            for message, row in zip(held_out, rows):
+            for message, row in zip(held_out, rows, strict=True):
                 example = {"text": message.get("text"), "gold": message.get_full_intent()}
                 out.write(json.dumps({**example, "fold": fold, "ranking": row["ranking"]}) + "\n")
             out.flush()

