@@ -43,6 +43,8 @@ CLINC = ROOT / "bench" / "clinc150" / "data_full.json"
 RASA_BIN = ROOT / ".venv-rasa" / "bin"
 HELPER = ROOT / "bench" / "rasa_nlu_eval.py"
 CONFIG = ROOT / "config.yml"
+HELDOUT = ROOT / "tests" / "data" / "nlu_heldout.jsonl"
+CLINC_ROW = "CLINC150 in-scope acc / OOS recall,"
 FALLBACK = "nlu_fallback"
 CLINC_OOS = "oos"
 PROJECT_OOS = "out_of_scope"
@@ -244,52 +246,68 @@ def _pair(scores: Scores) -> str:
     return f"{scores.in_scope:.1f} / {scores.oos_recall:.1f}"
 
 
-def clinc_rows(work: Path) -> list[dict[str, Any]]:
-    """Train on train+oos_train, test on test+oos_test, calibrate on train by CV."""
+@dataclass
+class ClincRun:
+    """What one CLINC150 run produced."""
+
+    gold: list[str]
+    parsed: list[dict[str, Any]]
+    train_seconds: float
+    cut: Thresholds
+    out_of_fold: Scores
+    cv_seconds: float
+
+
+def run_clinc(work: Path) -> ClincRun:
+    """Train on train+oos_train, parse test+oos_test, calibrate the fallback on train by CV."""
     splits = load_clinc()
     data = work / "clinc_train.yml"
     write_nlu_yaml(splits["train"] + splits["oos_train"], data)
     test = splits["test"] + splits["oos_test"]
-    gold = [label for _, label in test]
     config = config_with(None, work / "config.yml")
     model, seconds = train_nlu(config, data, work / "models")
     parsed = parse(model, [text for text, _ in test])
-    configured = configured_thresholds()
-    as_configured = score(gold, [row["intent"] for row in parsed], CLINC_OOS)
-    simulated = score_at(parsed, gold, CLINC_OOS, configured)
-    if simulated != as_configured:
-        raise RuntimeError(f"fallback replay {simulated} differs from Rasa's {as_configured}")
     started = time.monotonic()
     cut, oof = calibrate(cross_validate(config, data), CLINC_OOS)
     cv_seconds = time.monotonic() - started
-    at_cut = score_at(parsed, gold, CLINC_OOS, cut)
-    p50, p99 = latency(parsed)
-    best = "BERT 96.9 / 40.3; Rasa 91.5 / 45.3"
+    return ClincRun([label for _, label in test], parsed, seconds, cut, oof, cv_seconds)
+
+
+def clinc_score_rows(result: ClincRun) -> list[dict[str, Any]]:
+    """Scores at the calibrated thresholds, at config.yml's, and over a sweep of cuts."""
+    configured = configured_thresholds()
+    as_configured = score(result.gold, [row["intent"] for row in result.parsed], CLINC_OOS)
+    if score_at(result.parsed, result.gold, CLINC_OOS, configured) != as_configured:
+        raise RuntimeError("replaying the FallbackClassifier disagrees with Rasa's output")
+    at_cut = score_at(result.parsed, result.gold, CLINC_OOS, result.cut)
+    cut, goal = result.cut, "BERT 96.9 / 40.3; Rasa 91.5 / 45.3"
+    calibrated = f"threshold {cut.threshold}, ambiguity {cut.ambiguity}"
     rows = [
         _row(
-            "CLINC150 in-scope / OOS recall, thresholds calibrated by CV on train",
+            f"{CLINC_ROW} thresholds calibrated by CV on train",
             _pair(at_cut),
             "%",
-            best,
-            f"threshold {cut.threshold}, ambiguity {cut.ambiguity}; out-of-fold {_pair(oof)}",
+            goal,
+            f"{calibrated}; out-of-fold {_pair(result.out_of_fold)}",
         ),
         _row(
-            "CLINC150 in-scope / OOS recall, config.yml thresholds",
+            f"{CLINC_ROW} config.yml thresholds",
             _pair(as_configured),
             "%",
-            best,
+            goal,
             f"threshold {configured.threshold}, ambiguity {configured.ambiguity}",
         ),
     ]
-    rows += [
-        _row(
-            f"CLINC150 in-scope / OOS recall, confidence cut {value}",
-            _pair(score_at(parsed, gold, CLINC_OOS, Thresholds(value, 0.0))),
-            "%",
-        )
-        for value in SWEEP
-    ]
-    rows += [
+    for value in SWEEP:
+        sweep = score_at(result.parsed, result.gold, CLINC_OOS, Thresholds(value, 0.0))
+        rows.append(_row(f"{CLINC_ROW} confidence cut {value}", _pair(sweep), "%"))
+    return rows
+
+
+def clinc_context_rows(result: ClincRun) -> list[dict[str, Any]]:
+    """Published and earlier figures, and the run's costs."""
+    p50, p99 = latency(result.parsed)
+    rows = [
         _row(f"CLINC150 published: {name}", f"{ins} / {oos}", "%", note="Larson et al. 2019")
         for name, ins, oos in PUBLISHED
     ]
@@ -297,22 +315,21 @@ def clinc_rows(work: Path) -> list[dict[str, Any]]:
         _row(f"CLINC150 measured before: {name}", f"{ins} / {oos}", "%", note="this machine kind")
         for name, ins, oos in MEASURED_BEFORE
     ]
-    rows += [
+    return rows + [
         _row(
             "CLINC150 rasa train nlu (15,100 examples)",
-            round(seconds, 1),
+            round(result.train_seconds, 1),
             "s",
             note="wall time incl. Rasa start-up",
         ),
-        _row(f"CLINC150 {FOLDS}-fold calibration", round(cv_seconds, 1), "s"),
-        _row("NLU parse p50 (in-process, CLINC model)", round(p50, 2), "ms"),
-        _row("NLU parse p99 (in-process, CLINC model)", round(p99, 2), "ms"),
+        _row(f"CLINC150 {FOLDS}-fold fallback calibration", round(result.cv_seconds, 1), "s"),
+        _row("NLU parse p50 (in-process, CLINC150 model)", round(p50, 2), "ms"),
+        _row("NLU parse p99 (in-process, CLINC150 model)", round(p99, 2), "ms"),
     ]
-    return rows
 
 
-def project_train_row(work: Path) -> dict[str, Any]:
-    """Wall time of the whole project's ``rasa train`` (config, domain, nlu_data)."""
+def train_project(work: Path) -> tuple[Path, float]:
+    """The whole project's ``rasa train`` (config, domain, nlu_data), forced and timed."""
     started = time.monotonic()
     result = subprocess.run(
         [
@@ -337,22 +354,66 @@ def project_train_row(work: Path) -> dict[str, Any]:
         check=False,
     )
     seconds = time.monotonic() - started
-    if result.returncode != 0:
+    model = work / "project" / "casa-navigli.tar.gz"
+    if result.returncode != 0 or not model.exists():
         raise RuntimeError(f"rasa train failed:\n{result.stdout[-3000:]}")
-    return _row(
-        "rasa train (whole project, forced)",
-        round(seconds, 1),
-        "s",
-        120,
-        "goal: at most 2 minutes on 2 cores",
-    )
+    return model, seconds
+
+
+def macro_f1(gold: list[str], predicted: list[str]) -> float:
+    """Mean F1 over the gold intents (a fallback counts as a wrong answer)."""
+    scores = []
+    for label in sorted(set(gold)):
+        pairs = list(zip(gold, predicted, strict=True))
+        hits = sum(g == p == label for g, p in pairs)
+        claimed = sum(p == label for _, p in pairs)
+        actual = sum(g == label for g, _ in pairs)
+        scores.append(2 * hits / (claimed + actual) if claimed + actual else 0.0)
+    return sum(scores) / len(scores) if scores else 0.0
+
+
+def project_rows(work: Path) -> list[dict[str, Any]]:
+    """Project training time, then the trained model on the held-out set: F1 and latency."""
+    model, seconds = train_project(work)
+    examples = [json.loads(line) for line in HELDOUT.read_text(encoding="utf-8").splitlines()]
+    parsed = parse(model, [example["text"] for example in examples])
+    rows = [
+        _row(
+            "rasa train (whole project, forced)",
+            round(seconds, 1),
+            "s",
+            120,
+            "goal: at most 2 minutes on 2 cores",
+        )
+    ]
+    for lang in sorted({example["lang"] for example in examples}):
+        pairs = [
+            (e["intent"], p["intent"])
+            for e, p in zip(examples, parsed, strict=True)
+            if e["lang"] == lang
+        ]
+        f1 = macro_f1([g for g, _ in pairs], [p or FALLBACK for _, p in pairs])
+        rows.append(
+            _row(
+                f"held-out intent macro-F1 ({lang}, {len(pairs)} messages)",
+                round(f1, 3),
+                "",
+                0.92,
+                "tests/data/nlu_heldout.jsonl, with fallback",
+            )
+        )
+    p50, p99 = latency(parsed)
+    rows.append(_row("NLU parse p50 (in-process, project model)", round(p50, 2), "ms"))
+    rows.append(_row("NLU parse p99 (in-process, project model)", round(p99, 2), "ms"))
+    return rows
 
 
 def run() -> list[dict[str, Any]]:
-    """All NLU benchmark rows (CLINC150 and the project's training time)."""
+    """All NLU benchmark rows: CLINC150, then the project's training time and held-out set."""
     work = Path(tempfile.mkdtemp(prefix="wabot-bench-nlu-"))
     try:
-        return clinc_rows(work) + [project_train_row(work)]
+        clinc = run_clinc(work)
+        return clinc_score_rows(clinc) + clinc_context_rows(clinc) + project_rows(work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

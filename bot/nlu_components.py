@@ -388,16 +388,40 @@ class DenseSparseLogRegClassifier(IntentClassifier, GraphComponent):
             message.set(INTENT_RANKING_KEY, [], add_to_output=True)
         if self.model is None or not with_text:
             return messages
-        probabilities = self.model.predict_proba(
-            self._weighted(self._raw_features(with_text), self.model.idf)
-        )
         length = int(self.config["ranking_length"]) or len(self.model.classes)
-        for message, row in zip(with_text, probabilities, strict=True):
+        for message in with_text:
+            scores = self._message_scores(message)
+            row = np.exp(scores - scores.max())
+            row /= row.sum()
             order = np.argsort(-row)[:length]
             ranking = [{"name": self.model.classes[i], "confidence": float(row[i])} for i in order]
             message.set(INTENT, ranking[0], add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
         return messages
+
+    def _message_scores(self, message: Message) -> np.ndarray:
+        """Class scores of one message: ``_weighted`` for one row, in plain numpy (~20 us)."""
+        assert self.model is not None
+        scores = self.model.bias.copy()
+        dense = message.get_dense_features(TEXT)[1]
+        if dense is not None and self.model.dense_weights.shape[0]:
+            vector = np.asarray(dense.features, dtype=np.float64).ravel()
+            norm = np.linalg.norm(vector)
+            if norm > 0:
+                weight = float(self.config["dense_weight"]) / norm
+                scores += (vector * weight) @ self.model.dense_weights
+        sparse = message.get_sparse_features(TEXT)[1]
+        if sparse is not None and self.model.sparse_weights.shape[0]:
+            counts = sp.csr_matrix(sparse.features)  # sums duplicate entries, like training
+            columns, values = counts.indices, counts.data.astype(np.float64)
+            if self.config["sublinear_tf"]:
+                values = np.log1p(np.abs(values))
+            values = values * self.model.idf[columns]
+            norm = np.sqrt(values @ values)
+            if norm > 0:
+                weight = float(self.config["sparse_weight"]) / norm
+                scores += (values * weight) @ self.model.sparse_weights[columns]
+        return scores
 
     def persist(self) -> None:
         """Store the trained arrays in the model storage."""

@@ -84,6 +84,22 @@ def test_featurizer_lowercases_by_default(report: dict[str, Any]) -> None:
     assert report["featurizer"]["case_cosine"] == pytest.approx(1.0, abs=1e-5)
 
 
+def test_classifier_trains_persists_and_loads(report: dict[str, Any]) -> None:
+    classifier = report["classifier"]
+    assert classifier["classes"] == ["a", "b", "c"]
+    assert classifier["predicted"] == ["a", "b", "c"]
+
+
+def test_classifier_single_message_path_matches_training_features(
+    report: dict[str, Any],
+) -> None:
+    assert report["classifier"]["max_path_difference"] < 1e-9
+
+
+def test_untrained_classifier_predicts_no_intent(report: dict[str, Any]) -> None:
+    assert report["classifier"]["untrained_intent"] == {"name": None, "confidence": 0.0}
+
+
 def test_parse_has_intent_and_ranking(report: dict[str, Any]) -> None:
     for parsed in report["parses"]:
         if not parsed["text"]:
