@@ -172,6 +172,30 @@ def status_envelope(
     error_code: int | None = None,
 ) -> dict[str, Any]:
     """A delivery carrying one status of a message the business sent."""
+    item = status_item(
+        wamid=wamid,
+        recipient=recipient,
+        status=status,
+        callback_data=callback_data,
+        error_code=error_code,
+    )
+    return statuses_envelope(settings, [item])
+
+
+def statuses_envelope(settings: Settings, items: list[dict[str, Any]]) -> dict[str, Any]:
+    """A delivery carrying several statuses (Meta batches them under load)."""
+    return _envelope(settings, {"statuses": items})
+
+
+def status_item(
+    *,
+    wamid: str,
+    recipient: str,
+    status: str,
+    callback_data: str | None = None,
+    error_code: int | None = None,
+) -> dict[str, Any]:
+    """One entry of a delivery's ``statuses`` list."""
     item: dict[str, Any] = {
         "id": wamid,
         "status": status,
@@ -184,7 +208,7 @@ def status_envelope(
         item["pricing"] = {"billable": False, "pricing_model": "PMP", "category": "service"}
     if error_code is not None:
         item["errors"] = [{"code": error_code, "title": ERROR_TITLES.get(error_code, "Error")}]
-    return _envelope(settings, {"statuses": [item]})
+    return item
 
 
 def preference_envelope(
