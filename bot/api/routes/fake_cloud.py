@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict
 from redis.asyncio import Redis
 
 from bot.api.deps import KeysDep, RedisDep, SettingsDep
+from bot.api.routes.webhook import hot_path_state
 from bot.config import Settings
 from bot.keys import Keys
 from bot.simulator import status_item, statuses_envelope, webhook_request
@@ -156,15 +157,9 @@ async def download_media(
 
 
 @router.post("/{version}/{phone_number_id}/messages")
-async def send_message(
-    version: str,
-    phone_number_id: str,
-    request: Request,
-    redis: RedisDep,
-    keys: KeysDep,
-    settings: SettingsDep,
-) -> Response:
+async def send_message(version: str, phone_number_id: str, request: Request) -> Response:
     """Accept a message like the Cloud API does (or fail as instructed)."""
+    settings, redis, keys = hot_path_state(request)
     if not _has_token(request):
         return _error(401, 190, "Invalid OAuth access token")
     try:

@@ -13,7 +13,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from bot import inbound
-from bot.api.deps import KeysDep, RedisDep, SettingsDep
+from bot.api.deps import SettingsDep
 from bot.config import Settings
 from bot.keys import Keys
 from bot.statuses import apply_status
@@ -38,6 +38,16 @@ async def verify(
     if mode == "subscribe" and token is not None and challenge is not None and token == expected:
         return challenge
     raise HTTPException(status.HTTP_403_FORBIDDEN, "verification failed")
+
+
+def hot_path_state(request: Request) -> tuple[Settings, Redis, Keys]:
+    """Settings, Redis and keys straight from ``app.state`` (created in the lifespan).
+
+    The dependencies in ``bot/api/deps.py`` are plain functions, which FastAPI runs in a thread
+    pool: three thread hops per delivery on the hottest path of the hub.
+    """
+    state = request.app.state
+    return state.settings, state.redis, state.keys
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
@@ -97,12 +107,10 @@ async def _apply(delivery: inbound.Delivery, redis: Redis, keys: Keys, settings:
 @router.post("")
 async def receive(
     request: Request,
-    settings: SettingsDep,
-    redis: RedisDep,
-    keys: KeysDep,
     signature: Annotated[str | None, Header(alias="X-Hub-Signature-256")] = None,
 ) -> dict[str, int]:
     """Accept one delivery: 200 once its messages are safely in the inbound streams."""
+    settings, redis, keys = hot_path_state(request)
     body = await _read_body(request, settings.max_body_bytes)
     secret = settings.whatsapp_app_secret.get_secret_value()
     if not is_valid_signature(body, signature, secret):
