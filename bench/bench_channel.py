@@ -60,10 +60,10 @@ STACK_MESSAGES = [
     "grazie mille",
     "Hi there",
     "do you allow pets in rentals?",
-    "where is your office?",
+    "what are your opening hours on saturday?",
     "thanks",
     "c'è un parcheggio vicino?",
-    "how much is the agency fee to buy?",
+    "can you help me get a mortgage?",
 ]
 # Messages of the default `rasa init` (moodbot) assistant.
 BASELINE_MESSAGES = [
