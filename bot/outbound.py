@@ -27,6 +27,7 @@ from bot.clients.whatsapp import PAIR_RATE_LIMIT, WhatsAppClient, WhatsAppError
 from bot.inbound import shard_of
 from bot.keys import Keys
 from bot.whatsapp import payloads
+from bot.whatsapp import redis_replies as replies
 from bot.whatsapp.consent import ConsentState, is_opted_out, record_consent
 from bot.whatsapp.policy import Verdict, judge
 from bot.whatsapp.templates import TemplateCatalog, cached_catalog
@@ -365,7 +366,7 @@ async def dead_letter(
 
 async def list_dead_letters(redis: Redis, *, keys: Keys, count: int = 100) -> list[DeadLetter]:
     """The newest dead letters first, with the text of each message when still stored."""
-    entries = await redis.xrevrange(keys.dead_letters(), count=count)
+    entries = replies.entries(await redis.xrevrange(keys.dead_letters(), count=count))
     pipe = redis.pipeline(transaction=False)
     for _, fields in entries:
         pipe.hget(keys.outbound_message(fields.get("id", "")), "message")
@@ -395,14 +396,14 @@ async def retry_dead(
     redis: Redis, *, keys: Keys, shards: int, message_ids: list[str] | None = None
 ) -> list[str]:
     """Requeue dead letters (all, or the given message ids); returns the ids requeued."""
-    entries = await redis.xrange(keys.dead_letters())
+    entries = replies.entries(await redis.xrange(keys.dead_letters()))
     requeued: list[str] = []
     for entry_id, fields in entries:
         message_id = fields.get("id", "")
         if message_ids is not None and message_id not in message_ids:
             continue
         key = keys.outbound_message(message_id)
-        raw = await redis.hget(key, "message")
+        raw = replies.text_or_none(await redis.hget(key, "message"))
         if raw is None:  # expired: nothing left to resend
             await redis.xdel(keys.dead_letters(), entry_id)
             continue
@@ -418,7 +419,7 @@ async def retry_dead(
     return requeued
 
 
-def _note_fields(message: OutboundMessage, status: str, detail: str = "") -> dict[str, str]:
+def _note_fields(message: OutboundMessage, status: str, detail: str = "") -> replies.Fields:
     """A transcript entry recording what happened to an outbound message."""
     return {
         "role": "status",
@@ -467,9 +468,10 @@ class Sender:
             pipe = self._redis.pipeline(transaction=False)
             pipe.hgetall(key)
             pipe.hgetall(self._keys.contact(fields["to"]))
-            stored, contact = await pipe.execute()
+            found = await pipe.execute()
+            stored, contact = replies.text_dict(found[0]), replies.text_dict(found[1])
         else:
-            stored = await self._redis.hgetall(key)
+            stored = replies.text_dict(await self._redis.hgetall(key))
         if not stored or stored.get("status") in DONE:
             return
         message = OutboundMessage.model_validate_json(stored["message"])
@@ -483,7 +485,7 @@ class Sender:
         contact: dict[str, str] | None = None,
     ) -> None:
         if contact is None:
-            contact = await self._redis.hgetall(self._keys.contact(message.to))
+            contact = replies.text_dict(await self._redis.hgetall(self._keys.contact(message.to)))
         verdict = judge(
             contact_fields=contact,
             now=datetime.now(tz=UTC),
@@ -531,7 +533,7 @@ class Sender:
         """
         deadline = float(stored.get("inflight_at") or 0) + self._inflight_grace_s
         while True:
-            acked = await self._redis.hget(key, f"acked:{index}")
+            acked = replies.text_or_none(await self._redis.hget(key, f"acked:{index}"))
             if acked is not None or time.time() >= deadline:
                 return acked
             await asyncio.sleep(0.1)
@@ -558,7 +560,7 @@ class Sender:
                 log.info("outbound.retry", message_id=message.id, code=error.code, delay=delay)
                 await asyncio.sleep(delay)
                 if error.status == 0:  # timed out: Meta may have taken it after all
-                    acked = await self._redis.hget(key, f"acked:{index}")
+                    acked = replies.text_or_none(await self._redis.hget(key, f"acked:{index}"))
                     if acked is not None:
                         return acked
 
@@ -572,7 +574,7 @@ class Sender:
 
     async def _on_failure(self, message: OutboundMessage, key: str, error: WhatsAppError) -> None:
         if error.needs_template:
-            contact = await self._redis.hgetall(self._keys.contact(message.to))
+            contact = replies.text_dict(await self._redis.hgetall(self._keys.contact(message.to)))
             await self._hold(message, contact)
         elif error.code == MARKETING_OPT_OUT:
             await record_consent(
@@ -653,7 +655,7 @@ class Sender:
         await pipe.execute()
 
 
-def _transcript_fields(message: OutboundMessage, wamid: str, index: int) -> dict[str, str]:
+def _transcript_fields(message: OutboundMessage, wamid: str, index: int) -> replies.Fields:
     return {
         "role": message.origin,
         "text": message.text or (message.template.name if message.template else ""),

@@ -20,6 +20,7 @@ from bot.keys import Keys
 from bot.language import detect_language
 from bot.replies import canned_reply
 from bot.whatsapp.models import MessageType
+from bot.whatsapp.redis_replies import Fields
 
 log = structlog.get_logger(__name__)
 
@@ -207,7 +208,7 @@ class Router:
             if item.text and item.type in CONVERSATIONAL
             else current
         )
-        mapping = {"language": language}
+        mapping: Fields = {"language": language}
         if item.type != MessageType.SYSTEM:
             opened = self._window_start(item)
             if window is None or opened > window:  # a late retry never moves it back
@@ -233,7 +234,7 @@ class Router:
         return item.sent_at.isoformat()
 
 
-def _customer_fields(item: InboundItem) -> dict[str, str]:
+def _customer_fields(item: InboundItem) -> Fields:
     """The transcript entry of a customer message."""
     return {
         "role": "customer",

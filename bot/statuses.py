@@ -19,6 +19,7 @@ from bot import outbound
 from bot.keys import Keys
 from bot.whatsapp.consent import ConsentState, record_consent
 from bot.whatsapp.models import Status, StatusKind
+from bot.whatsapp.redis_replies import text_dict, text_or_none
 from bot.whatsapp.templates import TemplateCatalog, cached_catalog
 
 log = structlog.get_logger(__name__)
@@ -75,7 +76,7 @@ return 1
 
 async def _message_id(redis: Redis, keys: Keys, status: Status) -> str | None:
     """Our message id: from the wamid we recorded, else from the echoed callback data."""
-    found = await redis.get(keys.wamid_to_message(status.id))
+    found = text_or_none(await redis.get(keys.wamid_to_message(status.id)))
     if found is not None or not status.biz_opaque_callback_data:
         return found
     tagged = outbound.parse_callback_tag(status.biz_opaque_callback_data)
@@ -190,7 +191,7 @@ async def _hold_for_window(
     log.info("status.held_for_window", message_id=message_id)
     if shards is None:
         return
-    contact = await redis.hgetall(keys.contact(message.to))
+    contact = text_dict(await redis.hgetall(keys.contact(message.to)))
     template = outbound.reengagement_message(
         templates or cached_catalog(), contact=message.to, contact_fields=contact
     )

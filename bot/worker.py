@@ -16,10 +16,13 @@ import os
 import socket
 import uuid
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import structlog
 from redis.asyncio import Redis
 from redis.exceptions import RedisError, ResponseError
+
+from bot.whatsapp.redis_replies import entries as stream_entries
 
 log = structlog.get_logger(__name__)
 
@@ -182,10 +185,10 @@ class ShardWorker:
         last_id = "0"
         while not self._stopping.is_set():
             _raise_if_cancelled()
-            reply = await self._redis.xreadgroup(
+            reply: Any = await self._redis.xreadgroup(
                 GROUP, self._me, {stream: last_id}, count=20, block=1000
             )
-            entries = reply[0][1] if reply else []
+            entries = stream_entries(reply[0][1]) if reply else []
             if not entries:
                 if last_id == "0":
                     last_id = ">"

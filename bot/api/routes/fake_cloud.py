@@ -35,6 +35,7 @@ from bot.config import Settings
 from bot.keys import Keys
 from bot.simulator import status_item, statuses_envelope, webhook_request
 from bot.whatsapp.payloads import problems
+from bot.whatsapp.redis_replies import text, text_or_none
 from bot.whatsapp.templates import TemplateError, cached_catalog
 
 log = structlog.get_logger(__name__)
@@ -153,7 +154,9 @@ async def download_media(
     stored = await redis.hmget(keys.fake_media(media_id), ["data", "mime_type"])
     if stored[0] is None:
         return _error(404, 100, "Unsupported get request: media not found")
-    return Response(base64.b64decode(stored[0]), media_type=stored[1] or "application/octet-stream")
+    return Response(
+        base64.b64decode(stored[0]), media_type=text(stored[1]) or "application/octet-stream"
+    )
 
 
 @router.post("/{version}/{phone_number_id}/messages")
@@ -226,7 +229,9 @@ async def media_info(
 
 
 async def _next_failure(redis: Redis, keys: Keys, to: str) -> Failure | None:
-    raw = await redis.lpop(keys.fake_failures_for(to)) or await redis.lpop(keys.fake_failures())
+    raw = text_or_none(
+        await redis.lpop(keys.fake_failures_for(to)) or await redis.lpop(keys.fake_failures())
+    )
     return Failure.model_validate_json(raw) if raw is not None else None
 
 

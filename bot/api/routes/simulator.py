@@ -27,6 +27,8 @@ from bot.api.deps import KeysDep, RedisDep, SettingsDep
 from bot.api.routes.fake_cloud import MAX_MEDIA_BYTES, store_media
 from bot.config import Settings
 from bot.keys import Keys
+from bot.whatsapp import redis_replies as replies
+from bot.whatsapp.redis_replies import text, text_or_none
 from bot.whatsapp.templates import cached_catalog
 
 router = APIRouter(tags=["simulator"])
@@ -226,21 +228,28 @@ async def media_bytes(media_id: str, redis: RedisDep, keys: KeysDep) -> Response
     stored = await redis.hmget(keys.fake_media(media_id), ["data", "mime_type"])
     if stored[0] is None:
         raise HTTPException(404, "media not found")
-    return Response(base64.b64decode(stored[0]), media_type=stored[1] or "application/octet-stream")
+    return Response(
+        base64.b64decode(stored[0]), media_type=text(stored[1]) or "application/octet-stream"
+    )
 
 
 @router.get("/api/simulator/conversations/{contact}")
 async def conversation(contact: str, redis: RedisDep, keys: KeysDep) -> dict[str, Any]:
     """The chat as the phone shows it: customer messages, business messages, ticks."""
     contact = contact.lstrip("+")
-    entries = list(reversed(await redis.xrevrange(keys.transcript(contact), count=HISTORY)))
+    entries = list(
+        reversed(replies.entries(await redis.xrevrange(keys.transcript(contact), count=HISTORY)))
+    )
     records = [json.loads(r) for r in await redis.lrange(keys.fake_sent_to(contact), -HISTORY, -1)]
     payloads = {r["wamid"]: r for r in records}
     business = [
         f for _, f in entries if f.get("role") in ("bot", "agent", "system") and f.get("wamid")
     ]
     statuses = await _statuses(redis, keys, [f["message_id"] for f in business])
-    fields = await redis.hmget(keys.contact(contact), ["consent", "window_from", "language"])
+    fields = [
+        text_or_none(v)
+        for v in await redis.hmget(keys.contact(contact), ["consent", "window_from", "language"])
+    ]
     return {
         "contact": contact,
         "consent": fields[0] or "opted_in",
@@ -323,10 +332,10 @@ async def inbound_progress(wamid: str, redis: RedisDep, keys: KeysDep) -> Inboun
     for index in [*range(count), 99]:
         status = await redis.hget(keys.outbound_message(f"{wamid}:{index}"), "status")
         if status is not None:
-            statuses.append(status)
+            statuses.append(text(status))
     if not stored and done:  # hub's own reply (media, unsupported) without Rasa
         status = await redis.hget(keys.outbound_message(f"{wamid}:0"), "status")
-        statuses = [status] if status else []
+        statuses = [text(status)] if status else []
     sent = sum(s in ("sent", "delivered", "read") for s in statuses)
     return InboundProgress(
         wamid=wamid,

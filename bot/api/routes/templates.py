@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict
 from bot import outbound
 from bot.api.deps import KeysDep, RedisDep, ServiceDep, SettingsDep
 from bot.whatsapp.consent import is_opted_out
+from bot.whatsapp.redis_replies import text_dict
 from bot.whatsapp.templates import TemplateError, TemplateSpec, cached_catalog
 
 router = APIRouter(tags=["templates"])
@@ -51,7 +52,7 @@ async def send_template(
         values = catalog.parameters_for(body.template, body.parameters)
     except TemplateError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
-    fields = await redis.hgetall(keys.contact(contact))
+    fields = text_dict(await redis.hgetall(keys.contact(contact)))
     if is_opted_out(fields):
         raise HTTPException(
             status.HTTP_409_CONFLICT,
