@@ -5,9 +5,12 @@
 (b) End to end: 500 contacts writing at 20, 40, 80 and 120 messages/second (60 s each; 10 s with
     ``WABOT_BENCH_QUICK=1``) through signed webhooks to the running stack; a message counts as
     answered when the fake Cloud API recorded its first reply (``ts`` of the fake API, matched by
-    ``biz_opaque_callback_data``). Achieved throughput, p50/p99, lost, duplicates.
+    ``biz_opaque_callback_data``). Achieved throughput, p50/p99, lost, duplicates. The hub keeps
+    every message in Redis, so an overloaded level's backlog is waited for (up to ``DRAIN_S``)
+    before the next level: "lost" is never answered, not merely late.
 (c) Baseline, same run, same rates: a default ``rasa init`` assistant served by one ``rasa run``
-    on its REST channel (what a user deploys with Rasa alone).
+    on its REST channel (what a user deploys with Rasa alone); there, "lost" is a request that
+    failed or timed out (30 s), since nothing queues a message Rasa did not answer.
 
 The capacity is the highest offered rate held with p99 <= 1 s and nothing lost. Everything goes to
 127.0.0.1; every loop is bounded (a fixed number of messages, a drain deadline).
@@ -48,7 +51,7 @@ ACK_S = 5.0 if QUICK else 15.0
 RATES = [20, 40, 80, 120]
 CONTACTS = 500
 MAX_IN_FLIGHT = 600
-DRAIN_S = 30.0
+DRAIN_S = 120.0 if QUICK else 300.0  # an overloaded level's backlog may take this long to clear
 SEQUENTIAL_N = 20 if QUICK else 50
 BASELINE_PORT = int(os.environ.get("BENCH_BASELINE_PORT", "5015"))
 
@@ -264,7 +267,7 @@ async def stack_level(settings: Settings, rate: float, level_index: int) -> Leve
         collector = asyncio.create_task(collect())
         level.started = time.time()
         await _open_loop(rate, int(rate * LEVEL_S), send)
-        deadline = time.monotonic() + DRAIN_S
+        deadline = time.monotonic() + DRAIN_S  # nothing is dropped: wait for the backlog
         while len(level.answered_at) < len(level.sent_at) and time.monotonic() < deadline:
             await asyncio.sleep(0.5)
         await asyncio.sleep(1.0)  # a late duplicate would show up now
