@@ -18,7 +18,7 @@ from bot.eval_nlu import _norm
 from bot.simulator import message_envelope, new_inbound_wamid, text_message, webhook_request
 
 TURN_GAP = timedelta(seconds=40)
-FINAL = {"sent", "delivered", "read", "dead", "failed"}
+FINAL = {"sent", "delivered", "read", "dead", "failed", "suppressed", "awaiting_window"}
 
 
 class Turn(BaseModel):

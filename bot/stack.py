@@ -149,9 +149,7 @@ class Stack:
             [
                 str(ROOT / ".venv/bin/python"),
                 "-m",
-                "rasa_sdk",
-                "--actions",
-                "actions",
+                "actions.server",
                 "--port",
                 str(self.ports.actions),
             ],
