@@ -36,6 +36,9 @@ DIGRESSIONS = {
     "thank",
     "greet",
     "book_viewing",
+    "out_of_scope",
+    "deny",
+    "nlu_fallback",
 }
 FAILED_TURN = {"nlu_fallback", "out_of_scope", "faq"}
 REQUIRED_BY_TYPE = {

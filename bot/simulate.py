@@ -211,8 +211,8 @@ def summary_facts(ticket: dict[str, Any]) -> dict[str, Any]:
 def _facts_hold(expected: dict[str, Any], ticket: dict[str, Any]) -> bool:
     found = summary_facts(ticket)
     return all(
-        _norm(found.get(k)) == _norm(v) for k, v in expected.items() if found.get(k) is not None
-    ) and all(k in found for k in expected)
+        found.get(k) is not None and _norm(found[k]) == _norm(v) for k, v in expected.items()
+    )
 
 
 def _silent_after_handoff(turns: list[dict[str, Any]], ticket: dict[str, Any]) -> bool:
