@@ -24,6 +24,7 @@ LEAD_SLOTS = {
     "contact_phone",
     "contact_email",
 }
+GENERIC_AREA = "Milano"
 # Intents that change the subject: the message is not an answer to the form's question.
 DIGRESSIONS = {
     "faq",
@@ -84,6 +85,8 @@ def _facts_in(text: str, language: str, tracker: Tracker) -> dict[str, Any]:
     found: dict[str, Any] = {}
     for fact in facts.extract_facts(text, language, now=message_time(tracker)):
         key = str(fact.key)
+        if key == "area" and fact.value == GENERIC_AREA and _requested_slot(tracker) != "area":
+            continue  # "a Milano" says nothing about the neighbourhood: still ask for it
         if key in LEAD_SLOTS and key not in found:
             found[key] = fact.value
         elif key == "lead_type" and not tracker.get_slot("lead_type"):

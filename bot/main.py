@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from typing import Annotated, Any
 
 import structlog
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from bot.api.routes import (
     contacts,
     dead_letters,
     fake_cloud,
     health,
+    kb,
     media,
     outbound,
     simulator,
@@ -22,10 +24,18 @@ from bot.api.routes import (
 from bot.config import Settings, get_settings
 from bot.logging import configure_logging
 from bot.runtime import Runtime
+from handoff.api import Role, require_role
 from handoff.api import lifespan as handoff_lifespan
 from handoff.api import router as handoff_router
 
 log = structlog.get_logger(__name__)
+
+_require_editor = require_role(Role.editor)
+
+
+async def _staff_editor(user: Annotated[Any, Depends(_require_editor)]) -> str:
+    """The knowledge-base editor API is for staff with the editor role (or admins)."""
+    return str(user.username)
 
 
 @contextlib.asynccontextmanager
@@ -57,8 +67,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="wabot hub", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
     app.dependency_overrides[get_settings] = lambda: settings
-    for module in (health, webhook, outbound, contacts, media, dead_letters, templates):
+    for module in (health, webhook, outbound, contacts, media, dead_letters, templates, kb):
         app.include_router(module.router)
+    app.dependency_overrides[kb.get_kb_editor] = _staff_editor
     if settings.simulator_mode:
         app.include_router(fake_cloud.router)
         app.include_router(simulator.router)
