@@ -12,13 +12,13 @@ from rich.console import Console
 from rich.table import Table
 
 ROOT = Path(__file__).resolve().parent.parent
-SUITES = ["bench.bench_stack", "bench.bench_kb", "bench.bench_nlu"]
+SUITES = ["bench.bench_stack", "bench.bench_channel", "bench.bench_kb", "bench.bench_nlu"]
 
 
 def main() -> None:
-    """``python -m bench [--only stack,kb,nlu]``."""
+    """``python -m bench [--only stack,channel,kb,nlu]``."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--only", default="", help="comma-separated suite names (stack,kb,nlu)")
+    parser.add_argument("--only", default="", help="comma-separated suite names (stack,channel,kb,nlu)")
     args = parser.parse_args()
     wanted = {f"bench.bench_{name}" for name in args.only.split(",") if name}
     rows: list[dict[str, object]] = []
