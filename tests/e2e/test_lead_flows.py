@@ -24,8 +24,9 @@ def _all_in(language: str, replies: list[str]) -> bool:
     return all(detect_language(r, default="?") in (language, "?") for r in replies)
 
 
-async def test_italian_buyer_is_qualified_and_recapped(customer_it: Customer,
-                                                       stack_redis: Redis) -> None:
+async def test_italian_buyer_is_qualified_and_recapped(
+    customer_it: Customer, stack_redis: Redis
+) -> None:
     first = await customer_it.say("Buongiorno, vorrei comprare casa a Milano")
     assert first and _all_in("it", first)
     assert any("zona" in r.lower() for r in first), first
@@ -63,8 +64,9 @@ async def test_english_renter_with_prefilled_facts_is_asked_only_what_is_missing
     assert slots["language"] == "en"
 
 
-async def test_invalid_answer_is_re_asked_and_not_stored(customer_it: Customer,
-                                                         stack_redis: Redis) -> None:
+async def test_invalid_answer_is_re_asked_and_not_stored(
+    customer_it: Customer, stack_redis: Redis
+) -> None:
     await customer_it.say("voglio comprare un appartamento")
     await customer_it.say("Isola")
     replies = await customer_it.say("boh, banana")
