@@ -13,23 +13,14 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
+import facts
 from actions.config import get_settings
 from actions.context import contact_phone, intent_of, language_of, message_time
 from actions.formatting import when_text
 
 log = structlog.get_logger(__name__)
 
-LEAD_KEYS = (
-    "lead_type",
-    "area",
-    "budget_max",
-    "surface_min",
-    "rooms",
-    "timeframe",
-    "contact_name",
-    "contact_phone",
-    "contact_email",
-)
+LEAD_KEYS = facts.LEAD_SLOTS
 TEAM_BY_LEAD_TYPE = {"buy": "sales", "sell": "sales", "rent": "rentals"}
 REASON_BY_INTENT = {
     "request_human": "human_requested",

@@ -14,16 +14,7 @@ from actions.context import contact_phone, intent_of, language_of, message_time
 from actions.formatting import format_lead_values
 
 LEAD_TYPE_BY_INTENT = {"buy_property": "buy", "rent_property": "rent", "sell_property": "sell"}
-LEAD_SLOTS = {
-    "area",
-    "budget_max",
-    "surface_min",
-    "rooms",
-    "timeframe",
-    "contact_name",
-    "contact_phone",
-    "contact_email",
-}
+LEAD_SLOTS = facts.ENTITY_SLOTS
 GENERIC_AREA = "Milano"
 # Intents that change the subject: the message is not an answer to the form's question.
 DIGRESSIONS = {

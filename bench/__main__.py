@@ -18,7 +18,7 @@ SUITES = ["bench.bench_stack", "bench.bench_channel", "bench.bench_kb", "bench.b
 def main() -> None:
     """``python -m bench [--only stack,channel,kb,nlu]``."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--only", default="", help="comma-separated suite names (stack,channel,kb,nlu)")
+    parser.add_argument("--only", default="", help="suites to run, e.g. stack,channel,kb,nlu")
     args = parser.parse_args()
     wanted = {f"bench.bench_{name}" for name in args.only.split(",") if name}
     rows: list[dict[str, object]] = []

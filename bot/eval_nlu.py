@@ -16,16 +16,7 @@ import facts
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL = ROOT / "models" / "casa-navigli.tar.gz"
-ENTITY_KEYS = {
-    "area",
-    "budget_max",
-    "surface_min",
-    "rooms",
-    "timeframe",
-    "contact_name",
-    "contact_phone",
-    "contact_email",
-}
+ENTITY_KEYS = facts.ENTITY_SLOTS
 FALLBACK = "nlu_fallback"
 
 

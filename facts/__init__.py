@@ -17,7 +17,23 @@ from facts.rooms import parse_rooms
 from facts.surface import parse_surface
 from facts.timeframe import parse_timeframe
 
+# The lead slots of the form, in the order a summary shows them (lead_type is not an entity).
+LEAD_SLOTS: tuple[str, ...] = (
+    "lead_type",
+    "area",
+    "budget_max",
+    "surface_min",
+    "rooms",
+    "timeframe",
+    "contact_name",
+    "contact_phone",
+    "contact_email",
+)
+ENTITY_SLOTS: frozenset[str] = frozenset(LEAD_SLOTS) - {"lead_type"}
+
 __all__ = [
+    "ENTITY_SLOTS",
+    "LEAD_SLOTS",
     "Fact",
     "FactKey",
     "detect_language",

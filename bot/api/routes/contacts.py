@@ -9,8 +9,12 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.api.deps import KeysDep, RedisDep, ServiceDep
+from bot.whatsapp.consent import record_consent
 
 router = APIRouter(prefix="/api/contacts", tags=["contacts"])
+
+
+ConsentValue = Literal["opted_out", "opted_in"]
 
 
 class ConsentChange(BaseModel):
@@ -38,15 +42,16 @@ async def set_consent(
 ) -> Consent:
     """Record the change in the consent log and on the contact."""
     contact = contact.lstrip("+")
-    at = change.at.isoformat()
-    pipe = redis.pipeline(transaction=True)
-    pipe.hset(keys.contact(contact), mapping={"consent": change.state, "consent_at": at})
-    pipe.xadd(
-        keys.consent_log(contact),
-        {"state": change.state, "channel": change.channel, "source": change.source, "at": at},
+    await record_consent(
+        redis,
+        keys=keys,
+        contact=contact,
+        state=change.state,
+        at=change.at,
+        channel=change.channel,
+        source=change.source,
     )
-    pipe.sadd(keys.contacts(), contact)
-    await pipe.execute()
+    at = change.at.isoformat()
     return Consent(contact=contact, state=change.state, changed_at=at)
 
 
@@ -55,5 +60,5 @@ async def get_consent(contact: str, _: ServiceDep, redis: RedisDep, keys: KeysDe
     """Current consent state (opted in unless the contact opted out)."""
     contact = contact.lstrip("+")
     stored = await redis.hmget(keys.contact(contact), ["consent", "consent_at"])
-    state = stored[0] or "opted_in"
-    return Consent(contact=contact, state=state, changed_at=stored[1])
+    state: ConsentValue = "opted_out" if stored[0] == "opted_out" else "opted_in"
+    return Consent(contact=contact, state=state, changed_at=str(stored[1]) if stored[1] else None)
