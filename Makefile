@@ -29,6 +29,7 @@ stop:
 	@$(VENV)/bin/python -m bot.stack stop
 
 test:
+	@$(VENV)/bin/ruff check bot actions facts handoff knowledge_base tests bench
 	@$(VENV)/bin/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 lint:

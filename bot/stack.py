@@ -276,7 +276,6 @@ def main() -> None:
   wabot is running
     hub + webhook     {hub}/webhook
     simulator         {hub}/simulator
-    staff console     {hub}/console
     API docs          {hub}/docs
     Rasa              http://127.0.0.1:{stack.ports.rasa}
     action server     http://127.0.0.1:{stack.ports.actions}
