@@ -21,8 +21,10 @@ from urllib.request import urlopen
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var"
-RUN = VAR / "run"
-LOGS = VAR / "log"
+# A stack on other ports (HUB_PORT) keeps its own PID files and logs (stacks side by side).
+_SUFFIX = "" if os.environ.get("HUB_PORT", "8000") == "8000" else f"-{os.environ['HUB_PORT']}"
+RUN = VAR / f"run{_SUFFIX}"
+LOGS = VAR / f"log{_SUFFIX}"
 MODEL = ROOT / "models" / "casa-navigli.tar.gz"
 
 
