@@ -32,7 +32,6 @@ DIGRESSIONS = {
     "deny",
     "nlu_fallback",
 }
-FAILED_TURN = {"nlu_fallback", "out_of_scope", "faq"}
 REQUIRED_BY_TYPE = {
     "buy": ["area", "budget_max", "rooms", "timeframe", "contact_name", "contact_phone"],
     "rent": ["area", "budget_max", "rooms", "timeframe", "contact_name", "contact_phone"],
@@ -42,7 +41,11 @@ BUDGET_RANGE = {"buy": (20_000, 50_000_000), "rent": (100, 50_000), "sell": (1, 
 
 
 class ActionExtractLeadFacts(Action):
-    """Runs at every user turn (custom slot mapping): language, lead type and lead facts."""
+    """Lead type and lead facts of a user turn (custom slot mappings in the domain).
+
+    Runs on turns that may carry lead facts and on every turn of the lead form; the language
+    and the miss counter are filled without it (``from_entity`` / ``from_intent`` mappings).
+    """
 
     def name(self) -> str:
         """Action name used by the slot mappings of the domain."""
@@ -55,7 +58,7 @@ class ActionExtractLeadFacts(Action):
         text = (tracker.latest_message or {}).get("text") or ""
         language = language_of(tracker)
         intent = intent_of(tracker)
-        slots: dict[str, Any] = {"language": language}
+        slots: dict[str, Any] = {}
         if intent in LEAD_TYPE_BY_INTENT:
             slots["lead_type"] = LEAD_TYPE_BY_INTENT[intent]
         if not tracker.get_slot("contact_phone"):
@@ -65,8 +68,6 @@ class ActionExtractLeadFacts(Action):
             requested = _requested_slot(tracker)
             if requested and requested not in slots and intent not in DIGRESSIONS:
                 slots[requested] = text  # the validator parses it in context or re-asks
-        if intent not in FAILED_TURN:
-            slots["bot_misses"] = 0.0
         return [
             SlotSet(name, value) for name, value in slots.items() if tracker.get_slot(name) != value
         ]

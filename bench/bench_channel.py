@@ -223,7 +223,9 @@ def _record_key(record: dict[str, Any]) -> tuple[str, str] | None:
     return (wamid, tag) if sep else None
 
 
-async def stack_level(settings: Settings, rate: float, level_index: int) -> Level:
+async def stack_level(
+    settings: Settings, rate: float, level_index: int, seconds: float = LEVEL_S
+) -> Level:
     """Offer ``rate`` msg/s from 500 fresh contacts; collect first replies at the fake API."""
     level = Level(rate=rate)
     run = f"{int(time.time()) % 100000:05d}"
@@ -266,7 +268,7 @@ async def stack_level(settings: Settings, rate: float, level_index: int) -> Leve
 
         collector = asyncio.create_task(collect())
         level.started = time.time()
-        await _open_loop(rate, int(rate * LEVEL_S), send)
+        await _open_loop(rate, int(rate * seconds), send)
         deadline = time.monotonic() + DRAIN_S  # nothing is dropped: wait for the backlog
         while len(level.answered_at) < len(level.sent_at) and time.monotonic() < deadline:
             await asyncio.sleep(0.5)
@@ -376,7 +378,7 @@ class Baseline:
                 os.killpg(self.process.pid, signal.SIGKILL)
         shutil.rmtree(self.directory, ignore_errors=True)
 
-    async def level(self, rate: float, level_index: int) -> Level:
+    async def level(self, rate: float, level_index: int, seconds: float = LEVEL_S) -> Level:
         """Offer ``rate`` msg/s to the REST channel from 500 contacts; replies are synchronous."""
         level = Level(rate=rate)
         run = f"{int(time.time()) % 100000}-{level_index}"
@@ -401,7 +403,7 @@ class Baseline:
                     level.errors += 1
 
             level.started = time.time()
-            await _open_loop(rate, int(rate * LEVEL_S), send)
+            await _open_loop(rate, int(rate * seconds), send)
         return level
 
     async def sequential(self, n: int) -> list[float]:

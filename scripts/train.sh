@@ -2,7 +2,7 @@
 # Train the Rasa model unless config, domain, training data and NLU components are unchanged.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-inputs=$(find config.yml bot/domain nlu_data bot/nlu_components.py requirements-rasa.txt -type f | sort)
+inputs=$(find config.yml bot/domain nlu_data bot/nlu_components.py bot/rasa_speedups.py requirements-rasa.txt -type f | sort)
 fingerprint=$(cat $inputs | sha256sum | cut -c1-32)
 if [ -f models/casa-navigli.tar.gz ] && [ "$(cat models/.fingerprint 2>/dev/null)" = "$fingerprint" ]; then
   echo "==> Rasa model up to date (models/casa-navigli.tar.gz)"
