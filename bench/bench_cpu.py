@@ -66,6 +66,7 @@ def stack_pids() -> dict[str, int]:
 
 async def _measure_stack(settings: Settings) -> dict[str, float]:
     pids = stack_pids()
+    await stack_level(settings, RATE, 6, seconds=3.0)  # warm-up: lazy model loads, connections
     before = {name: cpu_seconds(pid) for name, pid in pids.items()}
     level = await stack_level(settings, RATE, 7, seconds=SECONDS)
     after = {name: cpu_seconds(pid) for name, pid in pids.items()}
@@ -75,6 +76,7 @@ async def _measure_stack(settings: Settings) -> dict[str, float]:
 
 async def _measure_baseline(baseline: Baseline) -> float:
     assert baseline.process is not None
+    await baseline.level(RATE, 6, seconds=3.0)  # warm-up
     before = cpu_seconds(baseline.process.pid)
     level = await baseline.level(RATE, 7, seconds=SECONDS)
     after = cpu_seconds(baseline.process.pid)

@@ -49,6 +49,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     state.rasa, state.whatsapp = runtime.rasa, runtime.whatsapp
     state.background = set()
     async with handoff_lifespan(app):
+        if settings.handoff_base.rstrip("/") == settings.public_url.rstrip("/"):
+            runtime.handoff.use_local(app.state.handoff.tickets)  # the service is this process
         if settings.run_workers:
             runtime.start_workers()
         log.info("hub.started", simulator=settings.simulator_mode, url=settings.public_url)
@@ -66,7 +68,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     configure_logging()
     app = FastAPI(title="wabot hub", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
-    app.dependency_overrides[get_settings] = lambda: settings
     for module in (health, webhook, outbound, contacts, media, dead_letters, templates, kb):
         app.include_router(module.router)
     app.dependency_overrides[kb.get_kb_editor] = _staff_editor

@@ -61,10 +61,6 @@ class Keys:
         """ZSET ticket id -> created epoch ms: every ticket of one contact (latest, GDPR)."""
         return f"{self.prefix}contact:{phone}:tickets"
 
-    def wamid_seen(self, wamid: str) -> str:
-        """STRING (TTL 7 days) marking a customer message already appended to a ticket."""
-        return f"{self.prefix}wamid:{wamid}"
-
     # --- audit, events, stats ------------------------------------------------------------
     def audit(self) -> str:
         """STREAM, append-only audit trail: ticket_id, event, actor, at, detail (JSON)."""

@@ -33,7 +33,6 @@ from handoff.models import (
 _MAX_ATTEMPTS = 200
 _PRIORITY_WEIGHT = 10**13
 _AUDIT_SCAN = 100_000  # entries searched for one ticket's audit trail
-WAMID_TTL_SECONDS = 7 * 24 * 3600
 
 
 @dataclass
@@ -265,10 +264,6 @@ class TicketStore:
             await pipe.execute()
         return len(tickets), len(audit_ids)
 
-    async def mark_wamid(self, wamid: str) -> bool:
-        """Remember a customer message id; ``False`` if it was already seen."""
-        key = self.keys.wamid_seen(wamid)
-        return bool(await self.redis.set(key, "1", nx=True, ex=WAMID_TTL_SECONDS))
 
 
 def _check_gate(old: Ticket, new: Ticket, gate_owner: str | None) -> None:

@@ -150,8 +150,6 @@ class TicketService:
         ticket_id = await self.store.open_ticket_id(phone)
         if ticket_id is None:
             raise NotFoundError(f"{phone} has no open ticket; send the message to the bot")
-        if not await self.store.mark_wamid(message.wamid):
-            return CustomerMessageAccepted(ticket_id=ticket_id, duplicate=True)
         entry = TranscriptMessage(
             role=MessageRole.customer,
             text=message.text,
@@ -161,18 +159,23 @@ class TicketService:
             media_id=message.media_id,
         )
 
-        async def apply(ticket: Ticket) -> Change:
+        async def apply(ticket: Ticket) -> Change | None:
+            # Deduplicated inside the transaction: a delivery retried after a worker lost its
+            # shard mid-request is appended exactly once, never dropped by an early "seen" mark.
+            if any(m.wamid == entry.wamid for m in ticket.transcript):
+                return None
             change = lifecycle.add_customer_message(ticket, entry)
             await self._refresh_summary(change.ticket)
             return change
 
         try:
-            await self.store.mutate(ticket_id, apply)
+            change = await self.store.mutate(ticket_id, apply)
         except ConflictError:
-            await self.store.redis.delete(self.store.keys.wamid_seen(message.wamid))
             raise NotFoundError(
                 f"{phone} has no open ticket; send the message to the bot"
             ) from None
+        if change is None:
+            return CustomerMessageAccepted(ticket_id=ticket_id, duplicate=True)
         return CustomerMessageAccepted(ticket_id=ticket_id)
 
     # --- staff side ----------------------------------------------------------------------

@@ -1,12 +1,20 @@
-"""Handoff service client: the hub asks it over HTTP whether a human owns a conversation."""
+"""Handoff service client: the hub asks it whether a human owns a conversation.
+
+Over HTTP with the service token (a separate ``wabot worker`` process), or, when the handoff
+service runs in the same process (the hub, by default), by a direct call on the hot path: the
+gate is read for every customer message, and the HTTP round trip to ourselves cost more than
+the Redis read behind it.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal, Protocol
 
 import httpx
 from pydantic import BaseModel, ConfigDict
+from redis.exceptions import RedisError
 
 
 class HandoffUnavailableError(RuntimeError):
@@ -22,16 +30,35 @@ class Gate(BaseModel):
     ticket_id: str | None = None
 
 
+class LocalGate(Protocol):
+    """The in-process handoff service's gate (``handoff.tickets.TicketService``)."""
+
+    def gate(self, phone: str) -> Awaitable[Any]:
+        """``GateState`` of the contact (``mode``, ``ticket_id``)."""
+        ...
+
+
 class HandoffClient:
-    """Calls the handoff API with the service token."""
+    """Calls the handoff API with the service token (or in process, see ``use_local``)."""
 
     def __init__(self, http: httpx.AsyncClient, base_url: str, token: str) -> None:
         self._http = http
         self._base = base_url.rstrip("/")
         self._headers = {"Authorization": f"Bearer {token}"}
+        self._local: LocalGate | None = None
+
+    def use_local(self, service: LocalGate | None) -> None:
+        """Read the gate from the handoff service running in this process (None: over HTTP)."""
+        self._local = service
 
     async def gate(self, contact: str) -> Gate:
         """Return whether the bot or a human owns the conversation with ``contact``."""
+        if self._local is not None:
+            try:
+                state = await self._local.gate(f"+{contact}")
+            except RedisError as exc:
+                raise HandoffUnavailableError(repr(exc)) from exc
+            return Gate(mode=state.mode, ticket_id=state.ticket_id)
         url = f"{self._base}/api/handoff/conversations/+{contact}/gate"
         try:
             response = await self._http.get(url, headers=self._headers)

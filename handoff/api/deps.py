@@ -15,7 +15,7 @@ from handoff.sessions import Session
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def get_state(request: Request) -> HandoffState:
+async def get_state(request: Request) -> HandoffState:
     """The running service (set by ``handoff.api.lifespan``)."""
     state: HandoffState | None = getattr(request.app.state, "handoff", None)
     if state is None:

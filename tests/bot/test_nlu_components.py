@@ -70,6 +70,16 @@ def test_config_uses_the_project_components() -> None:
     assert "bot.nlu_components.UniversalSentenceEncoderFeaturizer" in names
     assert "bot.nlu_components.DenseSparseLogRegClassifier" in names
     assert names[-1] == "FallbackClassifier"
+    assert "bot.nlu_components.HubMetadataEntityExtractor" in names
+
+
+def test_metadata_extractor_adds_only_allowed_metadata_values(report: dict[str, Any]) -> None:
+    en, unknown, empty, missing, wrong_type, kept = report["metadata_entities"]
+    assert [(e["entity"], e["value"], e["extractor"]) for e in en] == [
+        ("language", "en", "HubMetadataEntityExtractor")
+    ]
+    assert unknown == empty == missing == wrong_type == []
+    assert [e["entity"] for e in kept] == ["area", "language"]
 
 
 def test_featurizer_adds_a_512_dim_unit_sentence_feature(report: dict[str, Any]) -> None:

@@ -102,7 +102,7 @@ async def test_during_a_handoff_media_goes_to_the_ticket_and_the_bot_stays_silen
     detail = (await hub.http.get(f"/api/handoff/tickets/{ticket_id}", headers=SERVICE)).json()
     texts = [m["text"] for m in detail["transcript"]]
     assert "[document] visura_catastale.pdf Visura catastale" in texts
-    assert any(t.startswith("📍 Darsena") for t in texts)
+    assert any(t.startswith("📍 Darsena") for t in texts), texts
     assert "[reaction] 👍" in texts
     media = [m for m in detail["transcript"] if m.get("type") == "document"]
     assert media and media[0].get("media_id") == "1223847129183742"

@@ -14,12 +14,16 @@ import scipy.sparse as sp
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
-from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, INTENT, TEXT
+from rasa.shared.nlu.constants import ENTITIES, FEATURE_TYPE_SENTENCE, INTENT, METADATA, TEXT
 from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu_components import DenseSparseLogRegClassifier, UniversalSentenceEncoderFeaturizer
+from bot.nlu_components import (
+    DenseSparseLogRegClassifier,
+    HubMetadataEntityExtractor,
+    UniversalSentenceEncoderFeaturizer,
+)
 
 PROBES = [
     "ciao!",
@@ -96,6 +100,19 @@ def classifier_report(work: Path) -> dict:
     }
 
 
+def metadata_report() -> list:
+    """Entities the metadata extractor adds for a few metadata shapes."""
+    context = ExecutionContext(GraphSchema({}), node_name="metadata_entities")
+    extractor = HubMetadataEntityExtractor.create({}, None, None, context)
+    cases = [{"language": "en"}, {"language": "fr"}, {}, None, {"language": 3}]
+    messages = [Message({TEXT: "hello", METADATA: meta}) for meta in cases]
+    messages.append(
+        Message({TEXT: "x", METADATA: {"language": "it"}, ENTITIES: [{"entity": "area"}]})
+    )
+    extractor.process(messages)
+    return [m.get(ENTITIES, []) for m in messages]
+
+
 async def parse_all(model: str) -> list:
     from rasa.core.agent import Agent
 
@@ -115,6 +132,7 @@ def main() -> None:
         "parses": parses,
         "featurizer": featurizer_report(),
         "classifier": classifier_report(Path(work)),
+        "metadata_entities": metadata_report(),
     }
     (Path(work) / "report.json").write_text(json.dumps(report, default=str))
 
