@@ -143,3 +143,7 @@ def _mount_package_apps() -> None:
 
 
 _mount_package_apps()
+
+
+if __name__ == "__main__":
+    app()
