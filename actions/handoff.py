@@ -107,9 +107,9 @@ async def request_handoff(
             response="utter_handoff_unavailable", agency_phone=get_settings().agency_phone
         )
         return [SlotSet("bot_misses", 0.0)]
-    reply_from = datetime.fromisoformat(ticket["staff_reply_from"])
     now = message_time(tracker)
-    when = when_text(reply_from.astimezone(now.tzinfo), now, language)
+    reply_at = promised_reply_at(ticket, now)
+    when = when_text(reply_at.astimezone(now.tzinfo), now, language)
     if reason == "complaint":
         dispatcher.utter_message(response="utter_complaint_ack", staff_reply_from_text=when)
     elif ticket.get("is_open_now", True):
@@ -117,6 +117,19 @@ async def request_handoff(
     else:
         dispatcher.utter_message(response="utter_handoff_closed_hours", staff_reply_from_text=when)
     return [SlotSet("bot_misses", 0.0), ConversationPaused()]
+
+
+def promised_reply_at(ticket: dict[str, Any], now: datetime) -> datetime:
+    """The time promised to the customer: the SLA deadline, not the ticket's opening time.
+
+    While the office is open that is the first-response deadline; when it is closed (or the
+    deadline of a ticket the customer joins has passed) the opening time ``staff_reply_from``.
+    """
+    opening = datetime.fromisoformat(ticket["staff_reply_from"])
+    if not ticket.get("is_open_now", True) or not ticket.get("sla_deadline"):
+        return opening
+    deadline = datetime.fromisoformat(ticket["sla_deadline"])
+    return deadline if deadline >= now else opening
 
 
 class ActionHandoff(Action):

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from redis.asyncio import Redis
 
 from bot.simulate import Player
 from bot.stack import Stack
-from tests.e2e.helpers import Customer, gate_of, new_agent, rasa_user_events, wait_sent
+from tests.e2e.helpers import ROME, Customer, gate_of, new_agent, rasa_user_events, wait_sent
 
 
 async def test_handoff_survives_a_hub_crash(
     stack: Stack, customer_it: Customer, player: Player, stack_redis: Redis
 ) -> None:
     base, http, contact = player._settings.public_url, player._http, customer_it.contact
-    assert await customer_it.say("vorrei parlare con una persona, per favore")
+    told = await customer_it.say("vorrei parlare con una persona, per favore")
     [ticket] = await player.tickets_of(contact)
     assert ticket["reason"] == "human_requested" and ticket["status"] != "resolved"
+    deadline = datetime.fromisoformat(ticket["sla_deadline"]).astimezone(ROME)
+    assert f"entro le {deadline:%H:%M}" in told[0], "promised by the SLA deadline (office open)"
     assert (await gate_of(player, contact))["mode"] == "human"
     user_events = await rasa_user_events(stack_redis, contact)
 
