@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -30,15 +30,23 @@ REASON_BY_INTENT = {
 
 
 def transcript_of(tracker: Tracker) -> list[dict[str, str]]:
-    """Customer and bot messages of the conversation, oldest first."""
+    """Customer and bot messages of the conversation, oldest first, on the message clock.
+
+    A customer message carries its WhatsApp time (``metadata.now``, a script's clock in the
+    simulator); bot replies keep their distance from the message they answer.
+    """
     lines: list[dict[str, str]] = []
+    shift = 0.0  # message clock minus Rasa's clock, from the latest customer message
     for event in tracker.events:
         kind = event.get("event")
         text = event.get("text")
         if kind not in ("user", "bot") or not text:
             continue
         ts = event.get("timestamp")
-        when = datetime.fromtimestamp(ts).astimezone().isoformat() if ts else ""
+        sent = (event.get("metadata") or {}).get("now") if kind == "user" else None
+        if sent and ts:
+            shift = datetime.fromisoformat(str(sent)).timestamp() - float(ts)
+        when = datetime.fromtimestamp(float(ts) + shift, UTC).isoformat() if ts else ""
         lines.append({"role": "customer" if kind == "user" else "bot", "text": text, "ts": when})
     return lines
 

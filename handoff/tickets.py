@@ -113,13 +113,23 @@ class TicketService:
         if await self.store.open_ticket_id(request.contact.phone) is None:
             # computed before the transaction, so no Redis connection waits on spaCy
             summary = await self._summary(
-                request.contact, reasons, request.lead, request.transcript, request.unanswered
+                request.contact,
+                reasons,
+                request.lead,
+                request.transcript,
+                request.unanswered,
+                team.name,
             )
 
         async def create(ticket_id: str) -> Change:
             nonlocal summary
             summary = summary or await self._summary(
-                request.contact, reasons, request.lead, request.transcript, request.unanswered
+                request.contact,
+                reasons,
+                request.lead,
+                request.transcript,
+                request.unanswered,
+                team.name,
             )
             offset = self._clock_offset(opened_at)
             return _new_ticket(ticket_id, request, team, priority, summary, offset)
@@ -402,7 +412,12 @@ class TicketService:
 
     async def _refresh_summary(self, ticket: Ticket) -> None:
         ticket.summary = await self._summary(
-            ticket.contact, ticket.reasons, ticket.lead, ticket.transcript, ticket.unanswered
+            ticket.contact,
+            ticket.reasons,
+            ticket.lead,
+            ticket.transcript,
+            ticket.unanswered,
+            ticket.team,
         )
 
     async def _summary(
@@ -412,6 +427,7 @@ class TicketService:
         lead: LeadSlots | None,
         transcript: list[TranscriptMessage],
         unanswered: list[str],
+        team: str,
     ) -> Summary:
         return await asyncio.to_thread(
             build_summary,
@@ -422,6 +438,7 @@ class TicketService:
             unanswered=unanswered,
             extract=self.extract,
             staff_language=self.staff_language,
+            timezone=self.teams.get(team).calendar.timezone,
         )
 
     async def _auto_assign(self, ticket: Ticket, exclude: str | None = None) -> Ticket:
