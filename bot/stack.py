@@ -2,7 +2,9 @@
 
 ``python -m bot.stack`` (what ``make run`` calls) starts every process, waits until each is
 healthy, prints the URLs and stops all of them on Ctrl-C or SIGTERM (``make stop`` sends it).
-The test fixtures use the same :class:`Stack` so tests run the real processes.
+The test fixtures use the same :class:`Stack` so tests run the real processes;
+``Stack.restart(name)`` kills one of them (SIGKILL by default, like a crash) and starts it again,
+also on a stack it reuses (PID files under var/), for fault tests.
 """
 
 from __future__ import annotations
