@@ -198,6 +198,7 @@ _LABELS = {
     Language.it: {
         "reason": "Motivo",
         "wants": "Cerca",
+        "contacts": "Contatti",
         "facts": "Dati",
         "unanswered": "Senza risposta",
         "last": "Ultimi messaggi",
@@ -217,6 +218,7 @@ _LABELS = {
     Language.en: {
         "reason": "Reason",
         "wants": "Wants",
+        "contacts": "Contact",
         "facts": "Facts",
         "unanswered": "Unanswered",
         "last": "Last messages",
@@ -246,6 +248,9 @@ def render_text(
     wanted = _wants_line(summary.lead, labels, language)
     if wanted:
         head.append(f"{labels['wants']}: {wanted}")
+    contacts = _contacts_line(summary.lead, summary.who)
+    if contacts:
+        head.append(f"{labels['contacts']}: {contacts}")
     extra = [f for f in summary.facts if f.key not in LEAD_KEYS or f.origin == "transcript"]
     shown = [f for f in extra if f.key not in LEAD_KEYS or getattr(summary.lead, f.key) is None]
     if shown:
@@ -279,9 +284,17 @@ def _wants_line(wants: LeadSlots, labels: dict[str, str], language: Language) ->
             parts.append(wants.timeframe)
         else:
             parts.append(f"{_number(wants.timeframe, language)} {labels['months']}")
-    contacts = [wants.contact_name, wants.contact_phone, wants.contact_email]
-    parts.extend(value for value in contacts if value)
     return " · ".join(parts)
+
+
+def _contacts_line(wants: LeadSlots, who: Contact) -> str:
+    """Name, phone and e-mail the customer gave, minus what the who line already shows."""
+    given = [
+        wants.contact_name if wants.contact_name != who.name else None,
+        wants.contact_phone if wants.contact_phone != who.phone else None,
+        wants.contact_email,
+    ]
+    return " · ".join(value for value in given if value)
 
 
 def _fact_item(fact: SummaryFact) -> str:

@@ -227,3 +227,23 @@ def test_message_times_are_shown_on_the_office_clock() -> None:
         timezone=ZoneInfo("Europe/Rome"),
     )
     assert "[20/03 11:00] cliente: ciao" in summary.text
+
+
+def test_contacts_get_their_own_line_without_repeating_the_sender() -> None:
+    summary = build_summary(
+        contact=CONTACT,
+        reasons=[Reason.qualified_lead],
+        lead=LeadSlots(
+            lead_type="buy",
+            area="Navigli",
+            contact_name="Marco Bianchi",
+            contact_phone=CONTACT.phone,
+            contact_email="marco.bianchi@example.com",
+        ),
+        transcript=[],
+        unanswered=[],
+    )
+    lines = summary.text.splitlines()
+    assert "Cerca: acquisto · Navigli" in lines
+    assert "Contatti: Marco Bianchi · marco.bianchi@example.com" in lines
+    assert summary.text.count(CONTACT.phone) == 1, "the sender's number only in the who line"
