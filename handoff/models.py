@@ -321,8 +321,15 @@ class Ticket(ApiModel):
     )
 
     def clock(self, real_now: datetime) -> datetime:
-        """The ticket's own clock at a real instant (the script's clock for simulated tickets)."""
-        return real_now + timedelta(seconds=self.clock_offset_seconds)
+        """The ticket's own clock at a real instant (the script's clock for simulated tickets).
+
+        A script's messages run ahead of the real seconds between them: a simulated ticket's
+        clock is never earlier than the latest message it holds.
+        """
+        now = real_now + timedelta(seconds=self.clock_offset_seconds)
+        if not self.clock_offset_seconds:
+            return now
+        return max([now, *(m.ts for m in self.transcript if m.ts is not None)])
 
     def real_time(self, ticket_time: datetime) -> datetime:
         """The real instant of a time on the ticket's clock (what the deadline indexes hold)."""

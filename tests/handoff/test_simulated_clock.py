@@ -9,7 +9,7 @@ import pytest_asyncio
 import redis.asyncio as aioredis
 
 from handoff.api import create_app
-from handoff.models import Role, TicketEvent
+from handoff.models import CustomerMessageIn, Role, TicketEvent
 from tests.handoff.conftest import Handoff, make_settings
 from tests.handoff.factories import MONDAY_10, ticket_create
 from tests.handoff.peers import Recorder, serve
@@ -97,3 +97,18 @@ async def test_simulated_ticket_is_queued_by_its_real_time_deadline(simulated: H
     real_deadline = datetime.fromtimestamp(deadline_ms / 1000, UTC)
     assert real_deadline > before, "not ahead of live tickets because its clock is in March"
     assert abs(real_deadline - ticket.real_time(ticket.sla_deadline)) < timedelta(seconds=1)
+
+
+async def test_simulated_clock_never_runs_behind_the_scripts_messages(simulated: Handoff) -> None:
+    """A script's next message comes 40 s later on its clock but a second later in real time."""
+    tickets, store = simulated.state.tickets, simulated.state.store
+    answer, _ = await tickets.open(ticket_create(opened_at=MONDAY_10))
+    ticket = await store.get(answer.ticket_id)
+    later = MONDAY_10 + timedelta(minutes=10)
+    message = CustomerMessageIn(text="ci siete?", type="text", wamid="wamid.clock1", ts=later)
+    await tickets.customer_message(ticket.contact.phone, message)
+    agent = await simulated.staff("eva", Role.agent)
+    async with agent:
+        await agent.post(f"/api/staff/tickets/{answer.ticket_id}/claim")
+    claimed = await store.get(answer.ticket_id)
+    assert claimed.claimed_at is not None and claimed.claimed_at >= later
