@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -30,15 +30,23 @@ REASON_BY_INTENT = {
 
 
 def transcript_of(tracker: Tracker) -> list[dict[str, str]]:
-    """Customer and bot messages of the conversation, oldest first."""
+    """Customer and bot messages of the conversation, oldest first, on the message clock.
+
+    A customer message carries its WhatsApp time (``metadata.now``, a script's clock in the
+    simulator); bot replies keep their distance from the message they answer.
+    """
     lines: list[dict[str, str]] = []
+    shift = 0.0  # message clock minus Rasa's clock, from the latest customer message
     for event in tracker.events:
         kind = event.get("event")
         text = event.get("text")
         if kind not in ("user", "bot") or not text:
             continue
         ts = event.get("timestamp")
-        when = datetime.fromtimestamp(ts).astimezone().isoformat() if ts else ""
+        sent = (event.get("metadata") or {}).get("now") if kind == "user" else None
+        if sent and ts:
+            shift = datetime.fromisoformat(str(sent)).timestamp() - float(ts)
+        when = datetime.fromtimestamp(float(ts) + shift, UTC).isoformat() if ts else ""
         lines.append({"role": "customer" if kind == "user" else "bot", "text": text, "ts": when})
     return lines
 
@@ -107,9 +115,9 @@ async def request_handoff(
             response="utter_handoff_unavailable", agency_phone=get_settings().agency_phone
         )
         return [SlotSet("bot_misses", 0.0)]
-    reply_from = datetime.fromisoformat(ticket["staff_reply_from"])
     now = message_time(tracker)
-    when = when_text(reply_from.astimezone(now.tzinfo), now, language)
+    reply_at = promised_reply_at(ticket, now)
+    when = when_text(reply_at.astimezone(now.tzinfo), now, language)
     if reason == "complaint":
         dispatcher.utter_message(response="utter_complaint_ack", staff_reply_from_text=when)
     elif ticket.get("is_open_now", True):
@@ -117,6 +125,19 @@ async def request_handoff(
     else:
         dispatcher.utter_message(response="utter_handoff_closed_hours", staff_reply_from_text=when)
     return [SlotSet("bot_misses", 0.0), ConversationPaused()]
+
+
+def promised_reply_at(ticket: dict[str, Any], now: datetime) -> datetime:
+    """The time promised to the customer: the SLA deadline, not the ticket's opening time.
+
+    While the office is open that is the first-response deadline; when it is closed (or the
+    deadline of a ticket the customer joins has passed) the opening time ``staff_reply_from``.
+    """
+    opening = datetime.fromisoformat(ticket["staff_reply_from"])
+    if not ticket.get("is_open_now", True) or not ticket.get("sla_deadline"):
+        return opening
+    deadline = datetime.fromisoformat(ticket["sla_deadline"])
+    return deadline if deadline >= now else opening
 
 
 class ActionHandoff(Action):

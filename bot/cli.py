@@ -60,7 +60,7 @@ def simulate(
     timeout: Annotated[float, typer.Option(help="Seconds to wait for each reply.")] = 60.0,
 ) -> None:
     """Play conversation scripts through signed webhooks against the running stack."""
-    from bot.simulate import Player, load_scripts
+    from bot.simulate import Player, fact_cases, load_scripts, score_facts
 
     scripts = load_scripts(file)
 
@@ -74,6 +74,7 @@ def simulate(
         "scripts": results,
         "passed": sum(r["passed"] for r in results),
         "total": len(results),
+        "facts": score_facts(fact_cases(scripts, results)),
     }
     if as_json:
         _print_json(report)
@@ -82,6 +83,17 @@ def simulate(
             mark = "PASS" if result["passed"] else f"FAIL {', '.join(result['failed'])}"
             typer.echo(f"{result['id']}: {mark}")
         typer.echo(f"{report['passed']}/{report['total']} passed")
+        facts = report["facts"]
+        typer.echo(
+            f"summary facts: precision {facts['precision']:.3f}, recall {facts['recall']:.3f} "
+            f"({facts['correct']} correct of {facts['expected']} expected, "
+            f"{facts['found']} reported, {len(facts['wrong'])} wrong)"
+        )
+        for miss in facts["wrong"] + facts["missing"]:
+            typer.echo(
+                f"  {miss['script']}: {miss['key']} expected {miss['expected']!r}, "
+                f"found {miss.get('found')!r}"
+            )
     if report["passed"] != report["total"]:
         raise typer.Exit(1)
 

@@ -201,11 +201,62 @@ def summary_facts(ticket: dict[str, Any]) -> dict[str, Any]:
     summary = ticket.get("summary") or {}
     found: dict[str, Any] = {}
     for key, value in (summary.get("lead") or {}).items():
-        found[key] = value
+        if value is not None:
+            found[key] = value
     for fact in summary.get("facts") or []:
         if isinstance(fact, dict) and "key" in fact:
             found.setdefault(str(fact["key"]), fact.get("value"))
     return found
+
+
+def score_facts(cases: list[tuple[str, dict[str, Any], dict[str, Any] | None]]) -> dict[str, Any]:
+    """Precision and recall of ticket-summary facts against the scripts' ``expect.facts``.
+
+    ``cases`` holds (script id, expected facts, ticket or ``None``) for the scripts that
+    assert facts. For each asserted key the summary reports at most one value (the lead slot,
+    else the first transcript fact: :func:`summary_facts`); values compare normalised
+    (numbers as numbers, text case- and accent-insensitive). A reported value equal to the
+    expected one is correct; a different one is wrong and counts against both scores; an
+    absent one (or no ticket) is missing and counts against recall only.
+    recall = correct / expected facts; precision = correct / facts reported for asserted keys.
+    Summary facts of keys a script does not assert are not judged.
+    """
+    expected = correct = 0
+    wrong: list[dict[str, Any]] = []
+    missing: list[dict[str, Any]] = []
+    for script_id, facts, ticket in cases:
+        found = summary_facts(ticket) if ticket else {}
+        for key, value in facts.items():
+            expected += 1
+            if found.get(key) is None:
+                missing.append({"script": script_id, "key": key, "expected": value})
+            elif _norm(found[key]) == _norm(value):
+                correct += 1
+            else:
+                wrong.append(
+                    {"script": script_id, "key": key, "expected": value, "found": found[key]}
+                )
+    reported = correct + len(wrong)
+    return {
+        "precision": round(correct / reported, 4) if reported else 1.0,
+        "recall": round(correct / expected, 4) if expected else 1.0,
+        "expected": expected,
+        "found": reported,
+        "correct": correct,
+        "wrong": wrong,
+        "missing": missing,
+    }
+
+
+def fact_cases(
+    scripts: list[Script], results: list[dict[str, Any]]
+) -> list[tuple[str, dict[str, Any], dict[str, Any] | None]]:
+    """(id, expected facts, ticket) of the played scripts that assert facts."""
+    return [
+        (script.id, script.expect.facts, result.get("ticket"))
+        for script, result in zip(scripts, results, strict=True)
+        if script.expect.facts
+    ]
 
 
 def _facts_hold(expected: dict[str, Any], ticket: dict[str, Any]) -> bool:

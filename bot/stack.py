@@ -2,7 +2,9 @@
 
 ``python -m bot.stack`` (what ``make run`` calls) starts every process, waits until each is
 healthy, prints the URLs and stops all of them on Ctrl-C or SIGTERM (``make stop`` sends it).
-The test fixtures use the same :class:`Stack` so tests run the real processes.
+The test fixtures use the same :class:`Stack` so tests run the real processes;
+``Stack.restart(name)`` kills one of them (SIGKILL by default, like a crash) and starts it again,
+also on a stack it reuses (PID files under var/), for fault tests.
 """
 
 from __future__ import annotations
@@ -42,6 +44,17 @@ def http_ok(url: str) -> bool:
             return bool(response.status == 200)
     except OSError:
         return False
+
+
+def pid_alive(pid: int) -> bool:
+    """True while a process with this PID exists (zombies included)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def redis_answers(url: str) -> bool:
@@ -203,6 +216,54 @@ class Stack:
         )
         self._wait("hub", lambda: http_ok(f"http://127.0.0.1:{self.ports.hub}/healthz"), 120)
 
+    def healthy(self, name: str) -> bool:
+        """True when the process ``name`` (redis, actions, rasa, hub) answers its health check."""
+        checks = {
+            "redis": lambda: redis_answers(self.ports.redis_url),
+            "actions": lambda: http_ok(f"http://127.0.0.1:{self.ports.actions}/health"),
+            "rasa": lambda: http_ok(f"http://127.0.0.1:{self.ports.rasa}/status"),
+            "hub": lambda: http_ok(f"http://127.0.0.1:{self.ports.hub}/healthz"),
+        }
+        return checks[name]()
+
+    def pid(self, name: str) -> int | None:
+        """PID of one process: started by this object, else from its PID file under var/."""
+        process = self.processes.get(name)
+        if process is not None and process.poll() is None:
+            return process.pid
+        pidfile = RUN / f"{name}.pid"
+        try:
+            pid = int(pidfile.read_text())
+        except (OSError, ValueError):
+            return None
+        return pid if pid_alive(pid) else None
+
+    def restart(
+        self, name: str, sig: signal.Signals = signal.SIGKILL, timeout_s: float = 30
+    ) -> int:
+        """Kill one process of this stack (SIGKILL by default: a crash) and start it again.
+
+        Works on a stack this object started or one it reuses (PID file under var/); a
+        process it did not start stays someone else's after the restart. Returns the new PID.
+        """
+        old = self.pid(name)
+        if old is None:
+            raise RuntimeError(f"{name} has no PID under {RUN}: this stack did not start it")
+        owned = name in self.processes
+        os.killpg(old, sig)
+        if owned:
+            self.processes.pop(name).wait(timeout=timeout_s)
+        deadline = time.monotonic() + timeout_s
+        while self.healthy(name) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        getattr(self, f"start_{name}")()
+        new = self.processes[name].pid if owned else self.processes.pop(name).pid
+        return new
+
+    def running(self) -> bool:
+        """True while every process started here runs (or runs again after a restart)."""
+        return all(self.pid(name) is not None for name in self.processes)
+
     def start(self) -> None:
         """Start everything that is not already running, in dependency order."""
         self.start_redis()
@@ -224,10 +285,15 @@ class Stack:
         raise SystemExit(f"{name} not healthy after {timeout_s:.0f}s; see {LOGS / name}.log")
 
     def stop(self) -> None:
-        """Stop the processes this stack started, newest first."""
-        for process in reversed(list(self.processes.values())):
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
+        """Stop the processes this stack started (or their restarts), newest first."""
+        for name, process in reversed(list(self.processes.items())):
+            pid = self.pid(name)
+            if pid is not None:
+                os.killpg(pid, signal.SIGTERM)
+            if pid is not None and pid != process.pid:  # restarted by another Stack object
+                deadline = time.monotonic() + 20
+                while pid_alive(pid) and time.monotonic() < deadline:
+                    time.sleep(0.2)
         for name, process in reversed(list(self.processes.items())):
             try:
                 process.wait(timeout=20)
@@ -287,9 +353,9 @@ def main() -> None:
 """,
             flush=True,
         )
-        while all(p.poll() is None for p in stack.processes.values()):
+        while stack.running():
             time.sleep(1)
-        dead = [n for n, p in stack.processes.items() if p.poll() is not None]
+        dead = [n for n in stack.processes if stack.pid(n) is None]
         print(f"stopped: {', '.join(dead)} exited; see {LOGS}", file=sys.stderr)
     except KeyboardInterrupt:
         pass

@@ -74,6 +74,12 @@ class HandoffSettings(BaseSettings):
     auto_assign: bool = True
     staff_language: Language = Language.it
     check_interval_seconds: float = Field(default=15.0, gt=0)
+    simulated_clock_tolerance_seconds: float = Field(
+        default=120.0,
+        ge=0,
+        description="simulator mode: a ticket whose opening message time is further than this "
+        "from the real clock (a script's clock) keeps that offset for its SLA and escalation",
+    )
 
     crm_webhooks: list[CrmWebhook] = Field(default_factory=list)
     outbox_max_attempts: int = Field(default=8, ge=1)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -314,6 +314,26 @@ class Ticket(ApiModel):
     notes: list[Note] = Field(default_factory=list)
     summary: Summary
     history: list[HistoryEntry] = Field(default_factory=list)
+    clock_offset_seconds: float = Field(
+        default=0.0,
+        description="simulator mode: the opening message's clock minus the real clock; "
+        "every time of the ticket (SLA, escalation, staff actions) is on real time + offset",
+    )
+
+    def clock(self, real_now: datetime) -> datetime:
+        """The ticket's own clock at a real instant (the script's clock for simulated tickets).
+
+        A script's messages run ahead of the real seconds between them: a simulated ticket's
+        clock is never earlier than the latest message it holds.
+        """
+        now = real_now + timedelta(seconds=self.clock_offset_seconds)
+        if not self.clock_offset_seconds:
+            return now
+        return max([now, *(m.ts for m in self.transcript if m.ts is not None)])
+
+    def real_time(self, ticket_time: datetime) -> datetime:
+        """The real instant of a time on the ticket's clock (what the deadline indexes hold)."""
+        return ticket_time - timedelta(seconds=self.clock_offset_seconds)
 
 
 class TicketListItem(ApiModel):

@@ -51,8 +51,8 @@ def epoch_ms(at: datetime) -> int:
 
 
 def queue_score(ticket: Ticket) -> int:
-    """Queue order: priority first, then the earlier SLA deadline."""
-    return ticket.priority.rank * _PRIORITY_WEIGHT + epoch_ms(ticket.sla_deadline)
+    """Queue order: priority first, then the earlier SLA deadline (in real time)."""
+    return ticket.priority.rank * _PRIORITY_WEIGHT + epoch_ms(ticket.real_time(ticket.sla_deadline))
 
 
 class TicketStore:
@@ -200,13 +200,14 @@ class TicketStore:
         self._index_deadlines(pipe, new)
 
     def _index_deadlines(self, pipe: aioredis.client.Pipeline, new: Ticket) -> None:
+        """Deadline indexes hold real instants, so one real clock finds every due ticket."""
         keys = self.keys
         if new.first_response_at is None and not new.sla_breached:
-            pipe.zadd(keys.sla_pending(), {new.id: epoch_ms(new.sla_deadline)})
+            pipe.zadd(keys.sla_pending(), {new.id: epoch_ms(new.real_time(new.sla_deadline))})
         else:
             pipe.zrem(keys.sla_pending(), new.id)
         if new.claimed_at is None and new.first_response_at is None and new.escalate_at:
-            pipe.zadd(keys.escalation_pending(), {new.id: epoch_ms(new.escalate_at)})
+            pipe.zadd(keys.escalation_pending(), {new.id: epoch_ms(new.real_time(new.escalate_at))})
         else:
             pipe.zrem(keys.escalation_pending(), new.id)
 

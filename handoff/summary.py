@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
@@ -64,9 +65,14 @@ def build_summary(
     unanswered: list[str],
     extract: Extractor | None = None,
     staff_language: Language = Language.it,
+    timezone: ZoneInfo | None = None,
 ) -> Summary:
-    """Build the structured summary and its rendered text (at most 1,000 characters)."""
+    """Build the structured summary and its rendered text (at most 1,000 characters).
+
+    ``timezone`` is the team's: message times in the text are shown on the office clock.
+    """
     read = transcript_facts(transcript, contact.language, extract or default_extractor())
+    lead = typed_phone_wins(lead, contact, read)
     facts = merge_lead(lead, read, transcript)
     wanted = _wants(lead, facts)
     summary = Summary(
@@ -79,8 +85,18 @@ def build_summary(
         last_messages=transcript[-LAST_MESSAGES:],
         text="",
     )
-    summary.text = render_text(summary, staff_language)
+    summary.text = render_text(summary, staff_language, timezone)
     return summary
+
+
+def typed_phone_wins(
+    lead: LeadSlots | None, contact: Contact, read: list[SummaryFact]
+) -> LeadSlots | None:
+    """The sender's own number (the form's default) gives way to a number the customer typed."""
+    if lead is None or lead.contact_phone != contact.phone:
+        return lead
+    typed = any(f.key == "contact_phone" and f.value != contact.phone for f in read)
+    return lead.model_copy(update={"contact_phone": None}) if typed else lead
 
 
 def transcript_facts(
@@ -182,6 +198,7 @@ _LABELS = {
     Language.it: {
         "reason": "Motivo",
         "wants": "Cerca",
+        "contacts": "Contatti",
         "facts": "Dati",
         "unanswered": "Senza risposta",
         "last": "Ultimi messaggi",
@@ -201,6 +218,7 @@ _LABELS = {
     Language.en: {
         "reason": "Reason",
         "wants": "Wants",
+        "contacts": "Contact",
         "facts": "Facts",
         "unanswered": "Unanswered",
         "last": "Last messages",
@@ -220,7 +238,9 @@ _LABELS = {
 }
 
 
-def render_text(summary: Summary, language: Language = Language.it) -> str:
+def render_text(
+    summary: Summary, language: Language = Language.it, timezone: ZoneInfo | None = None
+) -> str:
     """Render the summary for an agent, cut to fit 1,000 characters."""
     labels = _LABELS[language]
     head = [_who_line(summary.who)]
@@ -228,6 +248,9 @@ def render_text(summary: Summary, language: Language = Language.it) -> str:
     wanted = _wants_line(summary.lead, labels, language)
     if wanted:
         head.append(f"{labels['wants']}: {wanted}")
+    contacts = _contacts_line(summary.lead, summary.who)
+    if contacts:
+        head.append(f"{labels['contacts']}: {contacts}")
     extra = [f for f in summary.facts if f.key not in LEAD_KEYS or f.origin == "transcript"]
     shown = [f for f in extra if f.key not in LEAD_KEYS or getattr(summary.lead, f.key) is None]
     if shown:
@@ -236,7 +259,7 @@ def render_text(summary: Summary, language: Language = Language.it) -> str:
     if summary.unanswered:
         head.append(f"{labels['unanswered']}: " + " | ".join(summary.unanswered))
     lines = [_clip(line, 300) for line in head]
-    return _fit(lines, summary.last_messages, labels)
+    return _fit(lines, summary.last_messages, labels, timezone)
 
 
 def _who_line(who: Contact) -> str:
@@ -261,9 +284,17 @@ def _wants_line(wants: LeadSlots, labels: dict[str, str], language: Language) ->
             parts.append(wants.timeframe)
         else:
             parts.append(f"{_number(wants.timeframe, language)} {labels['months']}")
-    contacts = [wants.contact_name, wants.contact_phone, wants.contact_email]
-    parts.extend(value for value in contacts if value)
     return " · ".join(parts)
+
+
+def _contacts_line(wants: LeadSlots, who: Contact) -> str:
+    """Name, phone and e-mail the customer gave, minus what the who line already shows."""
+    given = [
+        wants.contact_name if wants.contact_name != who.name else None,
+        wants.contact_phone if wants.contact_phone != who.phone else None,
+        wants.contact_email,
+    ]
+    return " · ".join(value for value in given if value)
 
 
 def _fact_item(fact: SummaryFact) -> str:
@@ -271,10 +302,15 @@ def _fact_item(fact: SummaryFact) -> str:
     return f"{fact.key.replace('_', ' ')} {fact.value}{where}"
 
 
-def _fit(lines: list[str], messages: list[TranscriptMessage], labels: dict[str, str]) -> str:
+def _fit(
+    lines: list[str],
+    messages: list[TranscriptMessage],
+    labels: dict[str, str],
+    timezone: ZoneInfo | None,
+) -> str:
     """Add as many of the last messages as fit, newest kept first, within 1,000 chars."""
     for width in (160, 100, 60):
-        rendered = [_message_line(m, labels, width) for m in messages]
+        rendered = [_message_line(m, labels, width, timezone) for m in messages]
         while rendered:
             text = "\n".join([*lines, f"{labels['last']}:", *rendered])
             if len(text) <= MAX_TEXT:
@@ -285,8 +321,11 @@ def _fit(lines: list[str], messages: list[TranscriptMessage], labels: dict[str, 
     return _clip("\n".join(lines), MAX_TEXT)
 
 
-def _message_line(message: TranscriptMessage, labels: dict[str, str], width: int) -> str:
-    stamp = message.ts.strftime("%d/%m %H:%M") if message.ts else "--/-- --:--"
+def _message_line(
+    message: TranscriptMessage, labels: dict[str, str], width: int, timezone: ZoneInfo | None
+) -> str:
+    ts = message.ts.astimezone(timezone) if message.ts and timezone else message.ts
+    stamp = ts.strftime("%d/%m %H:%M") if ts else "--/-- --:--"
     text = " ".join(message.text.split()) or f"[{message.type}]"
     return f"[{stamp}] {labels[message.role.value]}: {_clip(text, width)}"
 

@@ -69,8 +69,13 @@ DEFAULT_PRIORITY = {Reason.complaint: Priority.high}
 
 
 def now_utc() -> datetime:
-    """The real clock (staff actions and background checks)."""
+    """The real clock."""
     return datetime.now(UTC)
+
+
+def ticket_now(ticket: Ticket) -> datetime:
+    """Now on the ticket's clock (the real clock, or a simulated ticket's script clock)."""
+    return ticket.clock(now_utc())
 
 
 def rasa_sender(phone: str) -> str:
@@ -93,6 +98,8 @@ class TicketService:
     auto_assign: bool = True
     staff_language: Language = Language.it
     extract: Extractor | None = None
+    simulated_clock: bool = False
+    clock_tolerance_seconds: float = 120.0
 
     # --- service side (actions and hub) --------------------------------------------------
 
@@ -106,15 +113,26 @@ class TicketService:
         if await self.store.open_ticket_id(request.contact.phone) is None:
             # computed before the transaction, so no Redis connection waits on spaCy
             summary = await self._summary(
-                request.contact, reasons, request.lead, request.transcript, request.unanswered
+                request.contact,
+                reasons,
+                request.lead,
+                request.transcript,
+                request.unanswered,
+                team.name,
             )
 
         async def create(ticket_id: str) -> Change:
             nonlocal summary
             summary = summary or await self._summary(
-                request.contact, reasons, request.lead, request.transcript, request.unanswered
+                request.contact,
+                reasons,
+                request.lead,
+                request.transcript,
+                request.unanswered,
+                team.name,
             )
-            return _new_ticket(ticket_id, request, team, priority, summary)
+            offset = self._clock_offset(opened_at)
+            return _new_ticket(ticket_id, request, team, priority, summary, offset)
 
         async def merge(old: Ticket) -> Change:
             return await self._merge(old, request)
@@ -197,7 +215,9 @@ class TicketService:
         change = await self.store.mutate(
             ticket_id,
             _async(
-                lambda t: lifecycle.assign(t, user.username, user.username, now_utc(), claim=True)
+                lambda t: lifecycle.assign(
+                    t, user.username, user.username, ticket_now(t), claim=True
+                )
             ),
         )
         return change.ticket if change else ticket
@@ -226,7 +246,9 @@ class TicketService:
             raise UpstreamError(f"the hub did not take the reply ({exc}); try again") from exc
         change = await self.store.mutate(
             ticket_id,
-            _async(lambda t: lifecycle.agent_reply(t, user.username, text, message_id, now_utc())),
+            _async(
+                lambda t: lifecycle.agent_reply(t, user.username, text, message_id, ticket_now(t))
+            ),
         )
         return ReplyResult(
             message_id=message_id, text=text, ticket=change.ticket if change else ticket
@@ -235,7 +257,7 @@ class TicketService:
     async def note(self, ticket_id: str, user: StaffUser, text: str) -> Ticket:
         """Add an internal note."""
         change = await self.store.mutate(
-            ticket_id, _async(lambda t: lifecycle.add_note(t, user.username, text, now_utc()))
+            ticket_id, _async(lambda t: lifecycle.add_note(t, user.username, text, ticket_now(t)))
         )
         return change.ticket if change else await self.store.get(ticket_id)
 
@@ -246,7 +268,7 @@ class TicketService:
         team = self._team(request.team or ticket.team)
         if request.agent is not None:
             await self._check_target_agent(request.agent, team.name)
-        at = now_utc()
+        at = ticket_now(ticket)
         escalate_at = team.escalation_time(at) if ticket.first_response_at is None else None
         change = await self.store.mutate(
             ticket_id,
@@ -273,7 +295,7 @@ class TicketService:
         self._check_holder(ticket, user, "resolve")
         change = await self.store.mutate(
             ticket_id,
-            _async(lambda t: lifecycle.resolve(t, user.username, now_utc(), request.note)),
+            _async(lambda t: lifecycle.resolve(t, user.username, ticket_now(t), request.note)),
         )
         resolved = change.ticket if change else ticket
         await self._rasa_event(resolved, "resume")
@@ -286,7 +308,7 @@ class TicketService:
         """Reopen a resolved ticket (the bot goes silent again for this contact)."""
         ticket = await self.store.get(ticket_id)
         self._check_team(ticket, user)
-        team, at = self.teams.get(ticket.team), now_utc()
+        team, at = self.teams.get(ticket.team), ticket_now(ticket)
         deadline = team.sla_deadline(ticket.priority, at)
 
         async def apply(current: Ticket) -> Change:
@@ -334,12 +356,15 @@ class TicketService:
     # --- background checks ---------------------------------------------------------------
 
     async def check_deadlines(self, at: datetime | None = None) -> tuple[int, int]:
-        """Flag SLA breaches and escalate tickets nobody picked up; returns both counts."""
+        """Flag SLA breaches and escalate tickets nobody picked up; returns both counts.
+
+        ``at`` is a real instant; each ticket is judged on its own clock at that instant.
+        """
         at = at or now_utc()
         breached = escalated = 0
         for ticket_id in await self.store.due_ids(self.store.keys.sla_pending(), at):
             breached += await self._apply_quietly(
-                ticket_id, lambda t: lifecycle.mark_breached(t, at)
+                ticket_id, lambda t: lifecycle.mark_breached(t, t.clock(at))
             )
         for ticket_id in await self.store.due_ids(self.store.keys.escalation_pending(), at):
             change = await self._escalate(ticket_id, at)
@@ -364,6 +389,13 @@ class TicketService:
 
     # --- helpers -------------------------------------------------------------------------
 
+    def _clock_offset(self, opened_at: datetime) -> float:
+        """Seconds between a simulated message clock and the real one (0 on the real clock)."""
+        offset = (opened_at - now_utc()).total_seconds()
+        if not self.simulated_clock or abs(offset) <= self.clock_tolerance_seconds:
+            return 0.0
+        return offset
+
     async def _merge(self, old: Ticket, request: TicketCreate) -> Change:
         bump = request.priority or DEFAULT_PRIORITY.get(request.reason)
         change = lifecycle.add_reason(old, request.reason, bump, request.opened_at)
@@ -383,7 +415,12 @@ class TicketService:
 
     async def _refresh_summary(self, ticket: Ticket) -> None:
         ticket.summary = await self._summary(
-            ticket.contact, ticket.reasons, ticket.lead, ticket.transcript, ticket.unanswered
+            ticket.contact,
+            ticket.reasons,
+            ticket.lead,
+            ticket.transcript,
+            ticket.unanswered,
+            ticket.team,
         )
 
     async def _summary(
@@ -393,6 +430,7 @@ class TicketService:
         lead: LeadSlots | None,
         transcript: list[TranscriptMessage],
         unanswered: list[str],
+        team: str,
     ) -> Summary:
         return await asyncio.to_thread(
             build_summary,
@@ -403,6 +441,7 @@ class TicketService:
             unanswered=unanswered,
             extract=self.extract,
             staff_language=self.staff_language,
+            timezone=self.teams.get(team).calendar.timezone,
         )
 
     async def _auto_assign(self, ticket: Ticket, exclude: str | None = None) -> Ticket:
@@ -414,7 +453,7 @@ class TicketService:
         try:
             change = await self.store.mutate(
                 ticket.id,
-                _async(lambda t: lifecycle.assign(t, agent, SYSTEM, now_utc(), claim=False)),
+                _async(lambda t: lifecycle.assign(t, agent, SYSTEM, ticket_now(t), claim=False)),
             )
         except ConflictError:
             return await self.store.get(ticket.id)
@@ -422,7 +461,9 @@ class TicketService:
 
     async def _escalate(self, ticket_id: str, at: datetime) -> Change | None:
         try:
-            return await self.store.mutate(ticket_id, _async(lambda t: lifecycle.escalate(t, at)))
+            return await self.store.mutate(
+                ticket_id, _async(lambda t: lifecycle.escalate(t, t.clock(at)))
+            )
         except (NotFoundError, ConflictError):
             return None
 
@@ -504,7 +545,12 @@ class TicketService:
 
 
 def _new_ticket(
-    ticket_id: str, request: TicketCreate, team: Team, priority: Priority, summary: Summary
+    ticket_id: str,
+    request: TicketCreate,
+    team: Team,
+    priority: Priority,
+    summary: Summary,
+    clock_offset: float = 0.0,
 ) -> Change:
     """The ``created`` change of a new ticket (SLA and escalation from the message time)."""
     opened_at = request.opened_at
@@ -525,6 +571,7 @@ def _new_ticket(
         transcript=list(request.transcript),
         unanswered=list(request.unanswered),
         summary=summary,
+        clock_offset_seconds=clock_offset,
     )
     detail = {"reason": request.reason.value, "team": team.name, "priority": priority.value}
     return lifecycle.record(ticket, TicketEvent.created, SERVICE, opened_at, ["created"], **detail)

@@ -14,7 +14,7 @@ logger = logging.getLogger(__name__)
 async def run_monitor_forever(
     tickets: TicketService, interval_seconds: float, stop: asyncio.Event
 ) -> None:
-    """Every interval (real clock): flag SLA breaches, escalate, offer queued tickets."""
+    """Every interval: flag SLA breaches, escalate (each ticket on its clock), offer queued ones."""
     while not stop.is_set():
         try:
             breached, escalated = await tickets.check_deadlines()

@@ -117,6 +117,8 @@ async def build_state(settings: HandoffSettings) -> HandoffState:
         canned=canned,
         auto_assign=settings.auto_assign,
         staff_language=settings.staff_language,
+        simulated_clock=settings.simulator_mode,
+        clock_tolerance_seconds=settings.simulated_clock_tolerance_seconds,
     )
     return HandoffState(
         settings=settings,

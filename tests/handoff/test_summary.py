@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import yaml
 
@@ -170,3 +171,79 @@ def test_transcript_only_facts_on_the_project_scripts() -> None:
     assert len(scripts) >= 20
     assert precision >= 0.95
     assert recall >= 0.75
+
+
+def test_a_typed_phone_number_wins_over_the_senders_own() -> None:
+    """The form pre-fills the WhatsApp number; a callback number the customer writes wins."""
+    callback = transcript(
+        ("customer", "posso parlare con un agente?"), ("customer", "richiamatemi al 348 765 4321")
+    )
+    summary = build_summary(
+        contact=CONTACT,
+        reasons=[Reason.complaint],
+        lead=LeadSlots(contact_phone=CONTACT.phone),
+        transcript=callback,
+        unanswered=[],
+    )
+    assert summary.lead.contact_phone == "+393487654321"
+    assert by_key(summary)["contact_phone"].source.message_index == 1
+    assert CONTACT.phone in summary.text, "the sender's number stays in the who line"
+    same = build_summary(
+        contact=CONTACT,
+        reasons=[Reason.complaint],
+        lead=LeadSlots(contact_phone=CONTACT.phone),
+        transcript=transcript(("customer", "il mio numero è questo, 333 123 4567")),
+        unanswered=[],
+    )
+    assert (
+        same.lead.contact_phone == CONTACT.phone
+        and by_key(same)["contact_phone"].origin == "lead_form"
+    )
+
+
+def test_form_phone_typed_by_the_customer_is_kept() -> None:
+    summary = build_summary(
+        contact=CONTACT,
+        reasons=[Reason.qualified_lead],
+        lead=LeadSlots(contact_phone="+393401112233"),
+        transcript=transcript(("customer", "oppure chiamate mia moglie al 348 765 4321")),
+        unanswered=[],
+    )
+    assert summary.lead.contact_phone == "+393401112233", "lead slots still win otherwise"
+
+
+def test_message_times_are_shown_on_the_office_clock() -> None:
+    utc_message = [
+        TranscriptMessage(
+            role="customer", text="ciao", ts=datetime.fromisoformat("2026-03-20T10:00:40+00:00")
+        )
+    ]
+    summary = build_summary(
+        contact=CONTACT,
+        reasons=[Reason.human_requested],
+        lead=None,
+        transcript=utc_message,
+        unanswered=[],
+        timezone=ZoneInfo("Europe/Rome"),
+    )
+    assert "[20/03 11:00] cliente: ciao" in summary.text
+
+
+def test_contacts_get_their_own_line_without_repeating_the_sender() -> None:
+    summary = build_summary(
+        contact=CONTACT,
+        reasons=[Reason.qualified_lead],
+        lead=LeadSlots(
+            lead_type="buy",
+            area="Navigli",
+            contact_name="Marco Bianchi",
+            contact_phone=CONTACT.phone,
+            contact_email="marco.bianchi@example.com",
+        ),
+        transcript=[],
+        unanswered=[],
+    )
+    lines = summary.text.splitlines()
+    assert "Cerca: acquisto · Navigli" in lines
+    assert "Contatti: Marco Bianchi · marco.bianchi@example.com" in lines
+    assert summary.text.count(CONTACT.phone) == 1, "the sender's number only in the who line"
