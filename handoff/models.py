@@ -101,6 +101,8 @@ class TicketEvent(StrEnum):
     resolved = "resolved"
     reopened = "reopened"
     erased = "erased"
+    kb_saved = "kb_saved"  # not a ticket: ticket_id is ``kb:<lang>/<id>`` (KB editor)
+    kb_restored = "kb_restored"
 
 
 def normalize_phone(phone: str) -> str:

@@ -18,6 +18,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request, status
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.api.deps import ServiceDep
+from bot.kb_history import KbHistory, Revision, RevisionPublic, now_utc, public
 from knowledge_base import (
     Encoder,
     FaqEntry,
@@ -97,6 +98,20 @@ async def get_kb_state(request: Request, settings: KbSettingsDep) -> KbState:
 KbDep = Annotated[KbState, Depends(get_kb_state)]
 
 
+def get_kb_history(request: Request, settings: KbSettingsDep) -> KbHistory:
+    """Versions of documents in the hub's Redis, audited in the handoff stream when mounted."""
+    handoff = getattr(request.app.state, "handoff", None)
+    return KbHistory(
+        request.app.state.redis,
+        prefix=settings.history_prefix,
+        keep=settings.history_keep,
+        audit=handoff.store if handoff is not None else None,
+    )
+
+
+HistoryDep = Annotated[KbHistory, Depends(get_kb_history)]
+
+
 # ---------------------------------------------------------------- models
 
 
@@ -147,6 +162,15 @@ class DocSaved(BaseModel):
     index_version: str
     embedded_rows: int
     warnings: list[LintIssue]
+
+
+class RestoreRequest(BaseModel):
+    """Restore a kept version; ``version`` is the one on disk the editor saw (409 if stale)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    restore: str = Field(min_length=1, max_length=64)
+    version: str | None = None
 
 
 class SearchRequest(BaseModel):
@@ -282,13 +306,87 @@ async def get_doc(doc_id: str, lang: str, _: EditorDep, settings: KbSettingsDep)
 
 @router.put("/docs/{doc_id}/{lang}", response_model=DocSaved)
 async def put_doc(
-    doc_id: str, lang: str, update: DocUpdate, request: Request, _: EditorDep, state: KbDep
+    doc_id: str,
+    lang: str,
+    update: DocUpdate,
+    request: Request,
+    editor: EditorDep,
+    state: KbDep,
+    history: HistoryDep,
 ) -> DocSaved:
     """Save a document if nobody changed it meanwhile (409), lint it (422), publish it."""
+    return await _save(request, state, history, doc_id, lang, update, editor=editor)
+
+
+@router.get("/docs/{doc_id}/{lang}/history", response_model=list[RevisionPublic])
+async def doc_history(
+    doc_id: str, lang: str, _: EditorDep, settings: KbSettingsDep, history: HistoryDep
+) -> list[RevisionPublic]:
+    """Kept versions of a document, newest first: who saved each, when, what it replaced."""
+    text = _read(document_path(settings.docs_dir, doc_id, lang))
+    current = file_version(text) if text is not None else None
+    return public(await history.revisions(doc_id, lang), current)
+
+
+@router.get("/docs/{doc_id}/{lang}/history/{version}", response_model=DocPublic)
+async def doc_revision(
+    doc_id: str, lang: str, version: str, _: EditorDep, history: HistoryDep
+) -> DocPublic:
+    """One kept version, parsed like a document (to preview it before restoring)."""
+    revision = await _revision(history, doc_id, lang, version)
+    entry, _issues = parse_document(revision.text, revision.version)
+    if entry is None:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "that version does not parse")
+    return _public(entry, revision.text)
+
+
+@router.post("/docs/{doc_id}/{lang}/restore", response_model=DocSaved)
+async def restore_doc(
+    doc_id: str,
+    lang: str,
+    body: RestoreRequest,
+    request: Request,
+    editor: EditorDep,
+    state: KbDep,
+    history: HistoryDep,
+) -> DocSaved:
+    """Publish a kept version again (through the same checks as a save); audited."""
+    revision = await _revision(history, doc_id, lang, body.restore)
+    entry, _issues = parse_document(revision.text, revision.version)
+    if entry is None or (entry.id, entry.lang) != (doc_id, lang):
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "that version does not parse")
+    fields = entry.model_dump(include={"title", "alt_questions", "tags", "team", "updated"})
+    update = DocUpdate(version=body.version, body=entry.body, **fields)
+    return await _save(
+        request, state, history, doc_id, lang, update, editor=editor, restored_from=revision.version
+    )
+
+
+async def _revision(history: KbHistory, doc_id: str, lang: str, version: str) -> Revision:
+    revision = await history.revision(doc_id, lang, version)
+    if revision is None:
+        detail = f"no kept version {version} of {lang}/{doc_id}; pick one from the history"
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail)
+    return revision
+
+
+async def _save(
+    request: Request,
+    state: KbState,
+    history: KbHistory,
+    doc_id: str,
+    lang: str,
+    update: DocUpdate,
+    *,
+    editor: str,
+    restored_from: str | None = None,
+) -> DocSaved:
+    """Check the version, lint, write, publish and keep the version in the history."""
     path = document_path(state.settings.docs_dir, doc_id, lang)
     candidate = _candidate(doc_id, lang, update, path)
     async with state.write_lock:
-        _check_version(_read(path), update, f"{lang}/{doc_id}")
+        previous = _read(path)
+        _check_version(previous, update, f"{lang}/{doc_id}")
         issues = await asyncio.to_thread(_lint_candidate, state, candidate)
         errors = [i for i in issues if i.severity == "error"]
         if errors:
@@ -297,10 +395,20 @@ async def put_doc(
         text = render_document(candidate)
         await asyncio.to_thread(write_atomic, path, text)
         report, _value = await _publish(request, state)
+        revision = Revision(
+            version=file_version(text),
+            text=text,
+            actor=editor,
+            at=now_utc(),
+            action="restored" if restored_from else "saved",
+            previous_version=file_version(previous) if previous is not None else None,
+            restored_from=restored_from,
+        )
+        await history.record(doc_id, lang, new=revision, previous_text=previous)
     return DocSaved(
         id=doc_id,
         lang=lang,
-        version=file_version(text),
+        version=revision.version,
         index_version=report.version,
         embedded_rows=report.embedded_rows,
         warnings=[i for i in issues if i.severity == "warning"],
