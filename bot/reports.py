@@ -1,0 +1,114 @@
+"""Gather what the owner's report needs from Redis and compute it (``handoff.analytics``).
+
+Customer message times come from the hub's transcripts, opt-outs from the consent logs,
+unanswered questions from the knowledge-base misses stream (written by ``action_answer_faq``
+at the customer's message time), tickets from the handoff store. Transcripts are read per
+contact in one pipeline: fine for a small business's volume (thousands of contacts); a
+larger deployment would keep a per-day index instead.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from redis.asyncio import Redis
+
+from bot.keys import Keys
+from handoff.analytics import (
+    SESSION_GAP,
+    ConsentChange,
+    ContactActivity,
+    KbMiss,
+    Report,
+    build_report,
+)
+from handoff.api import HandoffState
+from handoff.reports import tickets_between
+
+
+async def gather_report(
+    *,
+    redis: Redis,
+    keys: Keys,
+    handoff: HandoffState,
+    misses_stream: str,
+    since: datetime,
+    until: datetime,
+) -> Report:
+    """The report of ``[since, until)`` over the hub's and the handoff service's data."""
+    wide_since, wide_until = since - SESSION_GAP, until + SESSION_GAP
+    contacts = sorted(_text(c) for c in await redis.smembers(keys.contacts()))
+    activity, consent = await _contacts(redis, keys, contacts, wide_since, until)
+    teams = handoff.teams.teams
+    default = next(iter(teams.values())).calendar
+    return build_report(
+        since=since,
+        until=until,
+        tickets=await tickets_between(handoff.store, wide_since, wide_until),
+        activity=activity,
+        consent=consent,
+        misses=await _misses(redis, misses_stream),
+        calendars={name: team.calendar for name, team in teams.items()},
+        default_calendar=default,
+    )
+
+
+async def _contacts(
+    redis: Redis, keys: Keys, contacts: list[str], since: datetime, until: datetime
+) -> tuple[list[ContactActivity], list[ConsentChange]]:
+    """Customer message times and consent changes of every contact."""
+    pipe = redis.pipeline(transaction=False)
+    for contact in contacts:
+        pipe.xrange(keys.transcript(contact))
+        pipe.xrange(keys.consent_log(contact))
+    replies = await pipe.execute()
+    activity, consent = [], []
+    for index, contact in enumerate(contacts):
+        transcript, log = replies[2 * index], replies[2 * index + 1]
+        phone = f"+{contact}"
+        times = [t for t in _customer_times(transcript) if since <= t < until]
+        if times:
+            activity.append(ContactActivity(contact=phone, messages=times))
+        for _entry_id, fields in log:
+            fields = _decoded(fields)
+            if fields.get("state") and fields.get("at"):
+                consent.append(
+                    ConsentChange(contact=phone, state=fields["state"], at=_aware(fields["at"]))
+                )
+    return activity, consent
+
+
+def _customer_times(transcript: list[Any]) -> list[datetime]:
+    """When the customer wrote (the message time WhatsApp gave, not our arrival time)."""
+    times = []
+    for _entry_id, fields in transcript:
+        fields = _decoded(fields)
+        if fields.get("role") == "customer" and fields.get("type") != "system" and fields.get("ts"):
+            times.append(_aware(fields["ts"]))
+    return times
+
+
+async def _misses(redis: Redis, stream: str) -> list[KbMiss]:
+    """Every question the knowledge base could not answer (the stream keeps the last 10,000)."""
+    rows = await redis.xrange(stream)
+    misses = []
+    for _entry_id, fields in rows:
+        fields = _decoded(fields)
+        if fields.get("text") and fields.get("ts"):
+            at = datetime.fromtimestamp(float(fields["ts"]), tz=UTC)
+            misses.append(KbMiss(text=fields["text"], lang=fields.get("lang") or "", at=at))
+    return misses
+
+
+def _aware(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _decoded(fields: dict[Any, Any]) -> dict[str, str]:
+    return {_text(k): _text(v) for k, v in fields.items()}
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
