@@ -124,6 +124,14 @@ class SlaStats(ReportModel):
     by_team: list[CountRow]
 
 
+class DayRow(ReportModel):
+    """Conversations started on one day (the business calendar's time zone)."""
+
+    day: str
+    conversations: int
+    handed_off: int
+
+
 class Report(ReportModel):
     """Everything the owner's page shows for one period."""
 
@@ -135,6 +143,7 @@ class Report(ReportModel):
     handed_off: int
     handoff_rate: float | None
     handoffs_by_reason: list[CountRow]
+    daily: list[DayRow]
     tickets: int
     first_response: DurationStats
     resolution: DurationStats
@@ -219,7 +228,7 @@ def build_report(
 ) -> Report:
     """Compute the report of the period ``[since, until)``."""
     in_period = [t for t in tickets if since <= t.created_at < until]
-    conv = _conversations(since, until, activity, tickets, gap)
+    conv = _conversations(since, until, activity, tickets, gap, default_calendar)
 
     def calendar_of(team: str) -> BusinessCalendar:
         return calendars.get(team, default_calendar)
@@ -252,17 +261,21 @@ def _conversations(
     activity: list[ContactActivity],
     tickets: list[Ticket],
     gap: timedelta,
+    calendar: BusinessCalendar,
 ) -> dict[str, object]:
-    """Conversations started in the period, contained ones, and handoffs by reason."""
+    """Conversations started in the period, contained ones, handoffs by reason, per day."""
     opened: dict[str, list[Ticket]] = {}
     for ticket in tickets:
         opened.setdefault(ticket.contact.phone, []).append(ticket)
     total, contained, reasons = 0, 0, Counter[str]()
+    days: dict[str, list[int]] = {}
     for contact in activity:
         for run in sessions(contact.messages, gap):
             if not since <= run[0] < until:
                 continue
             total += 1
+            day = days.setdefault(run[0].astimezone(calendar.timezone).date().isoformat(), [0, 0])
+            day[0] += 1
             during = [
                 t
                 for t in opened.get(contact.contact, [])
@@ -270,6 +283,7 @@ def _conversations(
             ]
             if during:
                 reasons[min(during, key=lambda t: t.created_at).reason.value] += 1
+                day[1] += 1
             else:
                 contained += 1
     handed_off = total - contained
@@ -282,6 +296,9 @@ def _conversations(
         "handoffs_by_reason": [
             CountRow(key=r.value, count=reasons[r.value], share=_ratio(reasons[r.value], total))
             for r in Reason
+        ],
+        "daily": [
+            DayRow(day=d, conversations=c, handed_off=h) for d, (c, h) in sorted(days.items())
         ],
     }
 
@@ -384,6 +401,7 @@ def summary_rows(report: Report) -> list[dict[str, object]]:
 TABLES: dict[str, Callable[[Report], list[dict[str, object]]]] = {
     "summary": summary_rows,
     "handoffs_by_reason": lambda r: [row.model_dump() for row in r.handoffs_by_reason],
+    "daily": lambda r: [row.model_dump() for row in r.daily],
     "sla_by_team": lambda r: [row.model_dump() for row in r.sla.by_team],
     "leads_by_type": lambda r: [row.model_dump() for row in r.leads_by_type],
     "leads_by_area": lambda r: [row.model_dump() for row in r.leads_by_area],
@@ -406,6 +424,7 @@ def table_csv(report: Report, name: str) -> str:
 _EMPTY_HEADERS = {
     "summary": ["metric", "value"],
     "handoffs_by_reason": ["key", "count", "share"],
+    "daily": ["day", "conversations", "handed_off"],
     "sla_by_team": ["key", "count", "share"],
     "leads_by_type": ["key", "count", "share"],
     "leads_by_area": ["key", "count", "share"],

@@ -152,6 +152,10 @@ def test_containment_handoffs_by_reason_and_the_period() -> None:
         "complaint": (0, 0.0),
     }
     assert result.tickets == 2  # the February ticket is outside the period
+    assert [(d.day, d.conversations, d.handed_off) for d in result.daily] == [
+        ("2026-03-02", 3, 2),
+        ("2026-03-03", 1, 0),
+    ]
 
 
 def test_sla_breaches_by_team() -> None:
