@@ -1,0 +1,61 @@
+"""Jinja2 rendering of the staff pages (``bot/templates/web/``), with the page context."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+
+from bot.web.i18n import LANGUAGES, Translator, choose_language
+from bot.web.nav import nav_for
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "web"
+STATIC_URL = "/static/web"
+
+
+def _local_time(value: datetime | None, fmt: str = "%d/%m %H:%M") -> str:
+    """A timestamp in the server's local zone, short (empty for ``None``)."""
+    return value.astimezone().strftime(fmt) if value else ""
+
+
+@cache
+def environment() -> jinja2.Environment:
+    """The page templates (autoescaped; undefined variables fail loudly)."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["local_time"] = _local_time
+    env.globals["static"] = lambda name: f"{STATIC_URL}/{name}"
+    env.globals["languages"] = LANGUAGES
+    return env
+
+
+def page_context(request: Request) -> dict[str, Any]:
+    """What every page needs: language, ``t``, user, CSRF token, navigation, current path."""
+    language = choose_language(request)
+    user = getattr(request.state, "staff_user", None)
+    path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return {
+        "lang": language,
+        "t": Translator(language),
+        "user": user,
+        "csrf_token": getattr(request.state, "csrf_token", ""),
+        "nav": nav_for(user),
+        "path": request.url.path,
+        "here": path,
+    }
+
+
+def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    """Render ``template`` with the page context plus ``context``."""
+    body = environment().get_template(template).render(**page_context(request), **context)
+    return HTMLResponse(body, status_code=status_code)
