@@ -315,7 +315,7 @@ async def put_doc(
     history: HistoryDep,
 ) -> DocSaved:
     """Save a document if nobody changed it meanwhile (409), lint it (422), publish it."""
-    return await _save(request, state, history, doc_id, lang, update, editor=editor)
+    return await save_document(request, state, history, doc_id, lang, update, editor=editor)
 
 
 @router.get("/docs/{doc_id}/{lang}/history", response_model=list[RevisionPublic])
@@ -333,7 +333,7 @@ async def doc_revision(
     doc_id: str, lang: str, version: str, _: EditorDep, history: HistoryDep
 ) -> DocPublic:
     """One kept version, parsed like a document (to preview it before restoring)."""
-    revision = await _revision(history, doc_id, lang, version)
+    revision = await kept_revision(history, doc_id, lang, version)
     entry, _issues = parse_document(revision.text, revision.version)
     if entry is None:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "that version does not parse")
@@ -351,18 +351,36 @@ async def restore_doc(
     history: HistoryDep,
 ) -> DocSaved:
     """Publish a kept version again (through the same checks as a save); audited."""
-    revision = await _revision(history, doc_id, lang, body.restore)
+    return await restore_document(
+        request, state, history, doc_id, lang, body.restore, body.version, editor=editor
+    )
+
+
+async def restore_document(
+    request: Request,
+    state: KbState,
+    history: KbHistory,
+    doc_id: str,
+    lang: str,
+    restore: str,
+    current_version: str | None,
+    *,
+    editor: str,
+) -> DocSaved:
+    """Save a kept version as the current one (API and editor page)."""
+    revision = await kept_revision(history, doc_id, lang, restore)
     entry, _issues = parse_document(revision.text, revision.version)
     if entry is None or (entry.id, entry.lang) != (doc_id, lang):
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "that version does not parse")
     fields = entry.model_dump(include={"title", "alt_questions", "tags", "team", "updated"})
-    update = DocUpdate(version=body.version, body=entry.body, **fields)
-    return await _save(
+    update = DocUpdate(version=current_version, body=entry.body, **fields)
+    return await save_document(
         request, state, history, doc_id, lang, update, editor=editor, restored_from=revision.version
     )
 
 
-async def _revision(history: KbHistory, doc_id: str, lang: str, version: str) -> Revision:
+async def kept_revision(history: KbHistory, doc_id: str, lang: str, version: str) -> Revision:
+    """A kept version of a document, or a 404 that says where to look."""
     revision = await history.revision(doc_id, lang, version)
     if revision is None:
         detail = f"no kept version {version} of {lang}/{doc_id}; pick one from the history"
@@ -370,7 +388,7 @@ async def _revision(history: KbHistory, doc_id: str, lang: str, version: str) ->
     return revision
 
 
-async def _save(
+async def save_document(
     request: Request,
     state: KbState,
     history: KbHistory,
@@ -381,7 +399,7 @@ async def _save(
     editor: str,
     restored_from: str | None = None,
 ) -> DocSaved:
-    """Check the version, lint, write, publish and keep the version in the history."""
+    """Check the version, lint, write, publish and keep the version (API and editor page)."""
     path = document_path(state.settings.docs_dir, doc_id, lang)
     candidate = _candidate(doc_id, lang, update, path)
     async with state.write_lock:
@@ -418,6 +436,11 @@ async def _save(
 @router.post("/search")
 async def search_docs(body: SearchRequest, _: EditorDep, state: KbDep) -> dict[str, Any]:
     """Try a question: top-k topics with dense, BM25 and fused scores, and the decision."""
+    return await try_question(state, body)
+
+
+async def try_question(state: KbState, body: SearchRequest) -> dict[str, Any]:
+    """What the bot would do with a question (API and editor page)."""
     retriever = state.retriever
     settings = retriever.settings.model_copy(update={"top_k": body.k})
     scoped = HybridRetriever(retriever.kb, retriever.encoders, settings)
