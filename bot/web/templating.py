@@ -35,17 +35,17 @@ def environment() -> jinja2.Environment:
     )
     env.filters["local_time"] = _local_time
     env.globals["static"] = lambda name: f"{STATIC_URL}/{name}"
-    env.globals["languages"] = LANGUAGES
+    env.globals["ui_languages"] = LANGUAGES
     return env
 
 
 def page_context(request: Request) -> dict[str, Any]:
-    """What every page needs: language, ``t``, user, CSRF token, navigation, current path."""
+    """What every page needs: UI language, ``t``, user, CSRF token, navigation, current path."""
     language = choose_language(request)
     user = getattr(request.state, "staff_user", None)
     path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return {
-        "lang": language,
+        "ui_lang": language,
         "t": Translator(language),
         "user": user,
         "csrf_token": getattr(request.state, "csrf_token", ""),
