@@ -37,6 +37,7 @@ from handoff.business_hours import BusinessCalendar
 from handoff.models import Reason, Ticket
 
 SESSION_GAP = timedelta(hours=24)
+_CHUNK = timedelta(days=300)  # the calendar looks at most 400 days ahead per call
 UNANSWERED_TOP = 20
 # Budget bands in EUR: purchase prices for buy/sell, monthly rent for rent.
 PRICE_BANDS = ((200_000, "< 200k"), (350_000, "200k–350k"), (500_000, "350k–500k"),
@@ -182,6 +183,16 @@ def sessions(messages: Iterable[datetime], gap: timedelta = SESSION_GAP) -> list
     return runs
 
 
+def business_minutes(calendar: BusinessCalendar, start: datetime, end: datetime) -> float:
+    """Opening minutes between two instants, however far apart (a ticket open for years)."""
+    total, cursor = 0.0, start
+    while cursor < end:
+        stop = min(end, cursor + _CHUNK)
+        total += calendar.business_minutes_between(cursor, stop)
+        cursor = stop
+    return total
+
+
 def duration_stats(
     tickets: list[Ticket],
     end_of: Callable[[Ticket], datetime | None],
@@ -189,7 +200,7 @@ def duration_stats(
 ) -> DurationStats:
     """Median and p90 business minutes from creation to ``end_of(ticket)``."""
     minutes = [
-        calendar_of(t.team).business_minutes_between(t.created_at, end)
+        business_minutes(calendar_of(t.team), t.created_at, end)
         for t in tickets
         if (end := end_of(t)) is not None
     ]

@@ -127,6 +127,28 @@ def test_response_and_resolution_times_are_in_business_minutes() -> None:
     assert result.resolution.median_minutes == 90.0 == result.resolution.p90_minutes
 
 
+def test_a_ticket_answered_years_later_is_counted_not_refused() -> None:
+    created = at("2024-03-05 10:00")
+    late = ticket(1, "+393330000009", created, first_response=at("2026-03-03 10:00"))
+    calendar = CALENDARS["support"]
+    expected = sum(
+        calendar.business_minutes_between(start, start + timedelta(days=100))
+        for start in (created + timedelta(days=100 * i) for i in range(7))
+    ) + calendar.business_minutes_between(created + timedelta(days=700), at("2026-03-03 10:00"))
+    result = build_report(
+        since=at("2024-03-01 00:00"),
+        until=at("2024-04-01 00:00"),
+        tickets=[late],
+        activity=[],
+        consent=[],
+        misses=[],
+        calendars=CALENDARS,
+        default_calendar=calendar,
+    )
+    assert result.first_response.median_minutes == round(expected, 1)
+    assert expected > 200_000  # about two years of opening hours
+
+
 def test_containment_handoffs_by_reason_and_the_period() -> None:
     faq, human, lead, stop = "+393331000001", "+393331000002", "+393331000003", "+393331000004"
     activity = [
