@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -10,6 +10,7 @@ from typing import Any
 import jinja2
 from fastapi import Request
 from fastapi.responses import HTMLResponse
+from jinja2.runtime import Context
 
 from bot.web.i18n import LANGUAGES, Translator, choose_language
 from bot.web.nav import nav_for
@@ -18,9 +19,25 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "web"
 STATIC_URL = "/static/web"
 
 
-def _local_time(value: datetime | None, fmt: str = "%d/%m %H:%M") -> str:
-    """A timestamp in the server's local zone, short (empty for ``None``)."""
-    return value.astimezone().strftime(fmt) if value else ""
+@jinja2.pass_context
+def _local_time(context: Context, value: datetime | str | None, fmt: str = "%d/%m %H:%M") -> str:
+    """A timestamp in the business's time zone (``ui_tz``), short; empty for ``None``/bad."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if value is None:
+        return ""
+    zone = context.get("ui_tz")
+    return value.astimezone(zone if isinstance(zone, tzinfo) else None).strftime(fmt)
+
+
+def business_timezone(request: Request) -> tzinfo | None:
+    """The time zone staff read times in: the first team's calendar (``handoff/teams.yml``)."""
+    state = getattr(request.app.state, "handoff", None)
+    teams = list(state.teams.teams.values()) if state is not None else []
+    return teams[0].calendar.timezone if teams else None
 
 
 @cache
@@ -46,6 +63,7 @@ def page_context(request: Request) -> dict[str, Any]:
     path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return {
         "ui_lang": language,
+        "ui_tz": business_timezone(request),
         "t": Translator(language),
         "user": user,
         "csrf_token": getattr(request.state, "csrf_token", ""),

@@ -9,6 +9,7 @@
     const h = Math.floor(s / 3600);
     const m = Math.floor((s % 3600) / 60);
     const sec = s % 60;
+    if (h >= 48) return `${Math.floor(h / 24)}d ${h % 24}h`;
     return h > 0 ? `${h}h ${String(m).padStart(2, "0")}m` : `${m}m ${String(sec).padStart(2, "0")}s`;
   }
 
