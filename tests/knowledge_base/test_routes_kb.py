@@ -234,3 +234,17 @@ def test_restore_of_an_unknown_version_is_a_clear_404(client: TestClient) -> Non
     assert response.status_code == 404
     assert "pick one from the history" in response.json()["detail"]
     assert client.get("/api/kb/docs/opening_hours/it/history").json() == []
+
+
+def test_a_browser_crlf_body_keeps_the_version_it_was_saved_with(client: TestClient) -> None:
+    doc = _doc(client)
+    saved = client.put(
+        "/api/kb/docs/opening_hours/it", json=_update(doc, body="*Orari*\r\n- lun-ven 9-18\r\n")
+    )
+    assert saved.status_code == 200, saved.text
+    again = _doc(client)
+    assert again["version"] == saved.json()["version"] and "\r" not in again["body"]
+    follow_up = client.put(
+        "/api/kb/docs/opening_hours/it", json=_update(again, body="*Orari*\r\n- lun-ven 9-19")
+    )
+    assert follow_up.status_code == 200, follow_up.text

@@ -243,6 +243,9 @@ def _dump(issues: list[LintIssue]) -> list[dict[str, Any]]:
 
 def _candidate(doc_id: str, lang: str, update: DocUpdate, path: Path) -> FaqEntry:
     fields = update.model_dump(exclude={"version"})
+    # browsers send textarea lines as CRLF; files are read back with universal newlines,
+    # so a stored "\r" would change the document's version between saving and reading
+    fields["body"] = fields["body"].replace("\r\n", "\n").replace("\r", "\n")
     fields["updated"] = fields["updated"] or dt.date.today()
     try:
         return FaqEntry(id=doc_id, lang=lang, path=str(path), **fields)
