@@ -6,6 +6,7 @@
 * ``staff_user(role, **fields)`` — a fresh staff user, created by the bootstrap admin.
 * ``page_as(role, **fields)`` — a new phone-sized page (390×844) logged in through ``/login``;
   the page has ``page.staff_username``.
+* ``resolve_later`` — a list; ticket ids appended to it are resolved after the test.
 * ``nobody_online`` — sets every staff user offline first (auto-assignment goes to online agents).
 * ``screenshot(page, name)`` — ``test-artifacts/screenshots/<name>.png`` (full page).
 * ``player`` / ``customer_it`` / ``customer_en`` — simulated WhatsApp customers (``tests/e2e``).
@@ -111,6 +112,21 @@ async def page_as(
     yield open_page
     for context in contexts:
         await context.close()
+
+
+@pytest.fixture
+async def resolve_later(base_url: str) -> AsyncIterator[list[str]]:
+    """Ticket ids a test appends here are resolved (as the admin) when it ends."""
+    ticket_ids: list[str] = []
+    yield ticket_ids
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
+        token = (await http.post("/api/staff/auth/login", json=ADMIN)).json()["token"]
+        for ticket_id in ticket_ids:
+            await http.post(
+                f"/api/staff/tickets/{ticket_id}/resolve",
+                headers={"Authorization": f"Bearer {token}"},
+                json={"notify_customer": False},
+            )
 
 
 @pytest.fixture

@@ -42,7 +42,11 @@ async def _fits_phone(page: Page) -> None:
 
 async def test_agent_sees_a_ticket_live_claims_replies_and_resolves(
     nobody_online: None,
-    page_as: PageFactory, customer_it: Customer, player: Player, screenshot: Shot
+    resolve_later: list[str],
+    page_as: PageFactory,
+    customer_it: Customer,
+    player: Player,
+    screenshot: Shot,
 ) -> None:
     page = await page_as(Role.agent, teams=["sales", "rentals", "support"], display_name="Laura")
     await page.goto("/console")
@@ -85,6 +89,9 @@ async def test_agent_sees_a_ticket_live_claims_replies_and_resolves(
     await expect(page.locator(".alert.ok")).to_contain_text("il bot risponde di nuovo")
     answered = await customer_it.say("a che ora aprite il sabato?")
     assert answered, "after the resolution the bot answers the customer again"
+    resolve_later.extend(
+        t["id"] for t in await player.tickets_of(customer_it.contact) if t["status"] != "resolved"
+    )
 
 
 async def test_an_editor_is_refused_the_console(page_as: PageFactory, screenshot: Shot) -> None:
@@ -98,7 +105,11 @@ async def test_an_editor_is_refused_the_console(page_as: PageFactory, screenshot
 
 async def test_supervisor_sees_all_teams_who_is_online_and_reassigns(
     nobody_online: None,
-    page_as: PageFactory, customer_en: Customer, player: Player, screenshot: Shot
+    resolve_later: list[str],
+    page_as: PageFactory,
+    customer_en: Customer,
+    player: Player,
+    screenshot: Shot,
 ) -> None:
     agent = await page_as(Role.agent, language="en", teams=["support"])
     await agent.goto("/console")
@@ -107,6 +118,7 @@ async def test_supervisor_sees_all_teams_who_is_online_and_reassigns(
 
     await customer_en.say("I want to talk to a person please")
     ticket_id = await _ticket_of(player, customer_en.contact)
+    resolve_later.append(ticket_id)
     supervisor = await page_as(Role.supervisor, language="en")
     await supervisor.goto("/console")
     online = supervisor.locator("section.online")
@@ -132,10 +144,16 @@ async def test_supervisor_sees_all_teams_who_is_online_and_reassigns(
 
 
 async def test_closed_window_shows_the_warning_and_sends_a_template(
-    page_as: PageFactory, customer_it: Customer, player: Player, base_url: str, screenshot: Shot
+    resolve_later: list[str],
+    page_as: PageFactory,
+    customer_it: Customer,
+    player: Player,
+    base_url: str,
+    screenshot: Shot,
 ) -> None:
     await customer_it.say("vorrei parlare con un operatore")
     ticket_id = await _ticket_of(player, customer_it.contact)
+    resolve_later.append(ticket_id)
     async with httpx.AsyncClient(base_url=base_url) as http:
         closed = await http.post(f"/api/simulator/contacts/{customer_it.contact}/close-window")
         assert closed.status_code == 204
