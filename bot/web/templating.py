@@ -26,7 +26,7 @@ def _local_time(context: Context, value: datetime | str | None, fmt: str = "%d/%
         try:
             value = datetime.fromisoformat(value)
         except ValueError:
-            return value
+            return str(value)
     if value is None:
         return ""
     zone = context.get("ui_tz")

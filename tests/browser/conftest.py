@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page, ViewportSize, async_playwright
 from redis.asyncio import Redis
 
 from bot.stack import Stack
@@ -35,7 +35,7 @@ __all__ = ["customer_en", "customer_it", "hub_settings", "player", "stack_redis"
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-PHONE = {"width": 390, "height": 844}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 ADMIN = {"username": "admin", "password": "wabot-admin"}  # bootstrap admin (simulator mode)

@@ -35,9 +35,19 @@ async def _wait_sent(player: Player, contact: str, needle: str, start: int = 0) 
     raise AssertionError(f"the fake Cloud API never received {needle!r} for {contact}")
 
 
+UNLABELLED = """
+[...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+  .filter((el) => el.labels.length === 0 && !el.getAttribute('aria-label'))
+  .map((el) => el.outerHTML.slice(0, 120))
+"""
+
+
 async def _fits_phone(page: Page) -> None:
+    """Usable on a 390 px phone: no sideways scrolling, every field labelled, one h1."""
     width = await page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"{page.url} is {width}px wide: it must fit a 390px phone"
+    assert await page.evaluate(UNLABELLED) == [], f"fields without a label on {page.url}"
+    assert await page.locator("main h1").count() == 1
 
 
 async def test_agent_sees_a_ticket_live_claims_replies_and_resolves(

@@ -53,14 +53,14 @@ def _calls(dependant: Dependant) -> Iterator[Any]:
 
 
 def pages() -> list[Page]:
-    found = []
+    found: list[Page] = []
     for router in page_routers():
         for route in router.routes:
             if not isinstance(route, APIRoute):
                 continue
             roles = [call.roles for call in _calls(route.dependant) if hasattr(call, "roles")]
             declared = frozenset().union(*roles) if roles else None
-            found.extend(Page(m, route.path, declared) for m in sorted(route.methods))
+            found.extend(Page(m, route.path, declared) for m in sorted(route.methods or ()))
     return found
 
 
@@ -85,7 +85,9 @@ async def matrix_hub(redis_server: str) -> AsyncIterator[tuple[LiveHub, dict[Rol
     prefix = f"test:{uuid.uuid4().hex[:10]}:"
     client = Redis.from_url(redis_server, decode_responses=True)
     async with live_hub(client, redis_server, prefix) as hub:
-        clients = {role: await staff_client(hub, role) for role in Role if role is not Role.admin}
+        clients: dict[Role, PageClient] = {
+            role: await staff_client(hub, role) for role in Role if role is not Role.admin
+        }
         clients[Role.admin] = await login(hub, "admin", "wabot-admin")
         yield hub, clients
     async for key in client.scan_iter(match=f"{prefix}*", count=500):
