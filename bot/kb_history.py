@@ -16,7 +16,7 @@ from typing import Literal, Protocol
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 from redis.asyncio import Redis
 
-from handoff.models import HistoryEntry, TicketEvent
+from handoff.models import FactValue, HistoryEntry, TicketEvent
 
 RevisionAction = Literal["original", "saved", "restored"]
 
@@ -105,7 +105,7 @@ class KbHistory:
             and not await self.revision(doc_id, lang, previous)
         ):
             original = Revision(
-                version=new.previous_version,
+                version=previous,
                 text=previous_text,
                 actor="files",
                 at=new.at - timedelta(microseconds=1),  # sorts just before the save
@@ -126,7 +126,7 @@ class KbHistory:
         if self.audit is None:
             return
         event = TicketEvent.kb_restored if new.action == "restored" else TicketEvent.kb_saved
-        detail: dict[str, str | None] = {
+        detail: dict[str, FactValue] = {
             "doc_id": doc_id,
             "lang": lang,
             "previous_version": new.previous_version,

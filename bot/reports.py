@@ -91,10 +91,10 @@ def _customer_times(transcript: list[Any]) -> list[datetime]:
 
 async def _misses(redis: Redis, stream: str) -> list[KbMiss]:
     """Every question the knowledge base could not answer (the stream keeps the last 10,000)."""
-    rows = await redis.xrange(stream)
+    rows: list[Any] = await redis.xrange(stream) or []
     misses = []
-    for _entry_id, fields in rows:
-        fields = _decoded(fields)
+    for _entry_id, raw in rows:
+        fields = _decoded(raw or {})
         if fields.get("text") and fields.get("ts"):
             at = datetime.fromtimestamp(float(fields["ts"]), tz=UTC)
             misses.append(KbMiss(text=fields["text"], lang=fields.get("lang") or "", at=at))

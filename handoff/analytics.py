@@ -30,6 +30,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -273,7 +274,7 @@ def _conversations(
     tickets: list[Ticket],
     gap: timedelta,
     calendar: BusinessCalendar,
-) -> dict[str, object]:
+) -> dict[str, Any]:
     """Conversations started in the period, contained ones, handoffs by reason, per day."""
     opened: dict[str, list[Ticket]] = {}
     for ticket in tickets:

@@ -122,7 +122,8 @@ async def new_document(
         return error_page(request, 422, f"unknown language {lang}; use {settings.languages}")
     if document_path(settings.docs_dir, doc_id, lang).exists():
         return error_page(request, 409, f"{lang}/{doc_id} exists already; edit it instead")
-    doc = {"id": doc_id, "lang": lang, "version": None, "title": "", "alt_questions": []}
+    doc: dict[str, Any] = {"id": doc_id, "lang": lang, "version": None, "title": ""}
+    doc |= {"alt_questions": []}
     doc |= {"tags": [], "team": None, "body": ""}
     return _edit_page(request, doc, settings)
 
@@ -174,7 +175,8 @@ async def publish_document(
     version: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     """Save and publish: lint errors and conflicts show on the form, with the user's text kept."""
-    fields = {"title": title, "alt_questions": _lines(alt_questions), "tags": _split_tags(tags)}
+    fields: dict[str, Any] = {"title": title, "alt_questions": _lines(alt_questions)}
+    fields |= {"tags": _split_tags(tags)}
     fields |= {"team": team.strip() or None, "body": body}
     doc = {"id": doc_id, "lang": lang, "version": version or None, **fields}
     try:
