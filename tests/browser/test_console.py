@@ -91,6 +91,13 @@ async def test_agent_sees_a_ticket_live_claims_replies_and_resolves(
     await page.reload()
     await expect(page.locator(".from-agent").last).to_contain_text("sono Laura: mi dica pure")
     await expect(page.locator(".from-agent .ticks").last).to_be_visible()
+    await page.evaluate("window.__sameDocument = true")
+    silent = await customer_it.say("Grazie, sono libera giovedì pomeriggio")
+    assert silent == [], "the bot stays silent while a person owns the conversation"
+    await expect(page.locator("#chat")).to_contain_text(
+        "sono libera giovedì pomeriggio", timeout=LIVE_TIMEOUT_MS
+    )
+    assert await page.evaluate("window.__sameDocument === true"), "appeared without a reload"
     await _fits_phone(page)
     await screenshot(page, "console-ticket")
 

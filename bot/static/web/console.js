@@ -3,6 +3,9 @@
 
 (function () {
   const WARN_SECONDS = 15 * 60; // same threshold as bot/web/conversation.py SLA_WARN
+  // handoff.models.TicketEvent values, sent as `ticket.<event>` by /api/staff/events
+  const EVENTS = ["created", "reason_added", "customer_message", "assigned", "claimed", "replied",
+    "note", "transferred", "requeued", "escalated", "sla_breached", "resolved", "reopened"];
 
   function format(seconds) {
     const s = Math.abs(Math.round(seconds));
@@ -47,11 +50,30 @@
     };
     source.onopen = () => { if (status) status.textContent = status.dataset.connected; refreshQueue(queue); };
     source.onerror = () => { if (status) status.textContent = status.dataset.lost; };
-    ["created", "reason_added", "customer_message", "assigned", "claimed", "replied", "note",
-     "transferred", "requeued", "escalated", "sla_breached", "resolved", "reopened"].forEach((name) => {
-      source.addEventListener(`ticket.${name}`, schedule);
-    });
+    EVENTS.forEach((name) => source.addEventListener(`ticket.${name}`, schedule));
     source.onmessage = schedule;
+  }
+
+  // On a conversation page: when this ticket changes (a customer message, a claim...),
+  // swap in the fresh header and transcript without touching what the agent is typing.
+  function followTicket(head) {
+    const ticketId = head.dataset.ticket;
+    const source = new EventSource("/api/staff/events");
+    const refresh = async (event) => {
+      let changed = {};
+      try { changed = JSON.parse(event.data); } catch (e) { return; }
+      if (changed.ticket_id !== ticketId) return;
+      const response = await window.wabotFetch(window.location.pathname);
+      if (!response.ok) return;
+      const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+      for (const selector of [".ticket-head", "#chat"]) {
+        const now = document.querySelector(selector);
+        const next = fresh.querySelector(selector);
+        if (now && next) now.innerHTML = next.innerHTML;
+      }
+      tick();
+    };
+    EVENTS.forEach((name) => source.addEventListener(`ticket.${name}`, refresh));
   }
 
   function cannedPreview() {
@@ -68,6 +90,8 @@
   document.addEventListener("DOMContentLoaded", () => {
     const queue = document.getElementById("queue");
     if (queue && window.EventSource) listen(queue);
+    const head = document.querySelector(".ticket-head[data-ticket]");
+    if (head && window.EventSource) followTicket(head);
     cannedPreview();
     tick();
     setInterval(tick, 1000);
