@@ -281,3 +281,36 @@ async def test_static_files_are_local(hub: LiveHub) -> None:
     assert not re.search(r'(src|href)="https?://', page.text)
     for name in ("app.css", "app.js", "console.js"):
         assert (await hub.http.get(f"/static/web/{name}")).status_code == 200
+
+
+async def test_transcript_shows_buttons_chosen_and_media(hub: LiveHub) -> None:
+    contact = new_contact()
+    ticket_id = await open_ticket(hub, contact)
+    button = await hub.http.post(
+        "/api/simulator/messages",
+        json={
+            "contact": contact,
+            "kind": "button_reply",
+            "reply_id": "yes",
+            "title": "Sì, va bene",
+        },
+    )
+    assert button.status_code == 200, button.text
+    image = await hub.http.post(
+        "/api/simulator/media",
+        data={"contact": contact, "caption": "la planimetria"},
+        files={"file": ("plan.png", b"\x89PNG\r\n\x1a\nfake", "image/png")},
+    )
+    assert image.status_code == 200, image.text
+    agent = await staff_client(hub, Role.agent)
+
+    async def both_recorded() -> bool:
+        page = await agent.http.get(f"/console/tickets/{ticket_id}")
+        return "Sì, va bene" in page.text and "planimetria" in page.text
+
+    await until(both_recorded)
+    page = (await agent.http.get(f"/console/tickets/{ticket_id}")).text
+    assert "ha scelto un pulsante" in page
+    media = re.search(r'href="(/api/simulator/media/[^"]+)"', page)
+    assert media is not None and "immagine" in page
+    assert (await agent.http.get(media.group(1))).content.startswith(b"\x89PNG")
