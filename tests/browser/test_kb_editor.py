@@ -15,6 +15,7 @@ from playwright.async_api import Page, expect
 
 from handoff.models import Role
 from tests.browser.conftest import ADMIN, ROOT, SCREENSHOTS, PageFactory
+from tests.browser.test_console import _fits_phone as fits_phone
 from tests.e2e.helpers import Customer
 
 Shot = Callable[[Page, str], Awaitable[Path]]
@@ -75,6 +76,7 @@ async def test_editor_tries_edits_publishes_and_restores(
         await page.get_by_role("button", name="Prova").click()
         await expect(page.locator("[data-decision]")).to_have_attribute("data-decision", "answer")
         await expect(page.locator('tr.chosen-hit[data-hit="opening_hours"]')).to_be_visible()
+        await fits_phone(page)
         await screenshot(page, "kb-documents")
 
         await page.goto("/kb/opening_hours/it")
@@ -84,6 +86,7 @@ async def test_editor_tries_edits_publishes_and_restores(
         await expect(preview).not_to_contain_text("Domenica e festivi")  # live, no reload
         await expect(preview.locator("strong")).to_have_text(["Orari nuovi"])
         await expect(preview.locator("li")).to_have_text(["lunedì-venerdì 9-18"])
+        await fits_phone(page)
         await screenshot(page, "kb-editor")
 
         await page.get_by_role("button", name="Salva e pubblica").click()
@@ -102,6 +105,7 @@ async def test_editor_tries_edits_publishes_and_restores(
         await expect(latest).to_have_attribute("data-action", "saved")
         await expect(latest).to_contain_text(editor)
         await expect(latest.locator("[data-current]")).to_be_visible()
+        await fits_phone(page)
         await screenshot(page, "kb-history")
         row = page.locator(f'tr[data-version="{original["version"]}"]').first
         await row.get_by_role("button", name="Ripristina").click()

@@ -25,6 +25,7 @@ from handoff.analytics import business_minutes
 from handoff.models import Role
 from handoff.teams import load_teams
 from tests.browser.conftest import ADMIN, ROOT, SCREENSHOTS, PageFactory
+from tests.browser.test_console import _fits_phone as fits_phone
 from tests.e2e.helpers import ROME, Customer
 
 Shot = Callable[[Page, str], Awaitable[Path]]
@@ -157,6 +158,7 @@ async def test_owner_report_matches_the_conversations_played(
     await expect(unanswered).to_have_count(1)
     await expect(unanswered).to_contain_text(MISS)
     await expect(page.locator("svg.chart").first).to_be_visible()
+    await fits_phone(page)
     await screenshot(page, "reports")
     README_SHOTS.mkdir(parents=True, exist_ok=True)
     shutil.copy(SCREENSHOTS / "reports.png", README_SHOTS / "reports.png")
