@@ -334,6 +334,7 @@ class TicketListItem(ApiModel):
     escalated: bool
     summary_text: str
     last_message_at: AwareDatetime | None
+    first_response_at: AwareDatetime | None = None
 
 
 class TicketPage(ApiModel):

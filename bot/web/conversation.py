@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from redis.asyncio import Redis
 
@@ -17,7 +18,6 @@ from bot.statuses import message_statuses
 from bot.whatsapp import redis_replies as replies
 from bot.whatsapp.consent import is_opted_out
 from bot.whatsapp.policy import is_window_open, window_from
-from handoff.models import Ticket
 
 HISTORY = 200  # transcript entries shown
 SLA_WARN = timedelta(minutes=15)  # countdown turns amber this long before the deadline
@@ -90,7 +90,15 @@ async def read_window(redis: Redis, keys: Keys, phone: str, now: datetime) -> Wi
     return Window(is_open=is_open, since=window_from(fields), opted_out=is_opted_out(fields))
 
 
-def sla_state(ticket: Ticket, now: datetime | None = None) -> str:
+class HasSla(Protocol):
+    """A ticket or a queue row: what the SLA colour depends on."""
+
+    sla_deadline: datetime
+    sla_breached: bool
+    first_response_at: datetime | None
+
+
+def sla_state(ticket: HasSla, now: datetime | None = None) -> str:
     """``met`` (answered), ``late`` (past the deadline), ``warn`` (close to it) or ``ok``."""
     now = now or datetime.now(UTC)
     if ticket.first_response_at is not None and not ticket.sla_breached:

@@ -47,7 +47,7 @@ async def _queue(state: HandoffState, user: StaffUser) -> dict[str, Any]:
     """Open tickets grouped by team, the user's own, and who is online (managers)."""
     teams = _visible_teams(state, user)
     page = await state.tickets.search(status="open", limit=QUEUE_LIMIT)
-    tickets = await state.store.get_many([t.id for t in page.tickets if t.team in teams])
+    tickets = [t for t in page.tickets if t.team in teams]
     now = datetime.now(UTC)
     staff = await state.directory.all() if user.role in MANAGERS else []
     return {
