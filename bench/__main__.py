@@ -12,7 +12,13 @@ from rich.console import Console
 from rich.table import Table
 
 ROOT = Path(__file__).resolve().parent.parent
-SUITES = ["bench.bench_stack", "bench.bench_channel", "bench.bench_kb", "bench.bench_nlu"]
+SUITES = [
+    "bench.bench_stack",
+    "bench.bench_channel",
+    "bench.bench_kb",
+    "bench.bench_nlu",
+    "bench.bench_reports",
+]
 
 
 def main() -> None:

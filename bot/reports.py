@@ -23,15 +23,17 @@ from handoff.analytics import (
     Report,
     build_report,
 )
-from handoff.api import HandoffState
 from handoff.reports import tickets_between
+from handoff.store import TicketStore
+from handoff.teams import TeamDirectory
 
 
 async def gather_report(
     *,
     redis: Redis,
     keys: Keys,
-    handoff: HandoffState,
+    store: TicketStore,
+    teams: TeamDirectory,
     misses_stream: str,
     since: datetime,
     until: datetime,
@@ -40,17 +42,16 @@ async def gather_report(
     wide_since, wide_until = since - SESSION_GAP, until + SESSION_GAP
     contacts = sorted(_text(c) for c in await redis.smembers(keys.contacts()))
     activity, consent = await _contacts(redis, keys, contacts, wide_since, until)
-    teams = handoff.teams.teams
-    default = next(iter(teams.values())).calendar
+    calendars = {name: team.calendar for name, team in teams.teams.items()}
     return build_report(
         since=since,
         until=until,
-        tickets=await tickets_between(handoff.store, wide_since, wide_until),
+        tickets=await tickets_between(store, wide_since, wide_until),
         activity=activity,
         consent=consent,
         misses=await _misses(redis, misses_stream),
-        calendars={name: team.calendar for name, team in teams.items()},
-        default_calendar=default,
+        calendars=calendars,
+        default_calendar=next(iter(calendars.values())),
     )
 
 

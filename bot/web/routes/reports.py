@@ -86,7 +86,8 @@ async def reports_page(
     report = await gather_report(
         redis=redis,
         keys=keys,
-        handoff=get_state(request),
+        store=get_state(request).store,
+        teams=get_state(request).teams,
         misses_stream=kb_settings.misses_stream,
         since=start,
         until=end,
