@@ -65,6 +65,7 @@ async def test_agent_sees_a_ticket_live_claims_replies_and_resolves(
     )
     await page.evaluate("window.__sameDocument = true")
 
+    await customer_it.say("Buongiorno, cerco un trilocale ai Navigli, budget massimo 350 mila euro")
     await customer_it.say("vorrei parlare con un operatore per favore")
     ticket_id = await _ticket_of(player, customer_it.contact)
     row = page.locator(f'#queue [data-ticket="{ticket_id}"]')
@@ -76,6 +77,13 @@ async def test_agent_sees_a_ticket_live_claims_replies_and_resolves(
 
     await row.get_by_role("link").click()
     await expect(page.get_by_role("heading", level=1)).to_contain_text(ticket_id)
+    facts = page.locator("table.facts")
+    area = facts.get_by_role("row", name=re.compile(r"^zona "))
+    await expect(area).to_contain_text("Navigli")
+    await expect(facts.get_by_role("row", name=re.compile(r"^budget massimo "))).to_contain_text(
+        "350000"
+    )
+    await expect(area.locator("q")).to_contain_text("cerco un trilocale ai Navigli")
     await page.get_by_role("button", name="Prendi in carico").click()
     await expect(page.locator("#ticket-assignee")).to_have_text(page.staff_username)  # type: ignore[attr-defined]
 
