@@ -108,6 +108,15 @@ async def test_agent_handles_a_ticket_from_the_pages(hub: LiveHub) -> None:
         headers={"Authorization": "Bearer dev-service-token"},
     )
     assert gate.json()["mode"] == "bot"
+    resolved_page = (await agent.http.get(f"/console/tickets/{ticket_id}")).text
+    assert 'id="reply-form"' not in resolved_page and "/reopen" in resolved_page
+    reopened = await agent.post_form(f"/console/tickets/{ticket_id}/reopen")
+    assert reopened.status_code == 303
+    gate = await hub.http.get(
+        f"/api/handoff/conversations/+{contact}/gate",
+        headers={"Authorization": "Bearer dev-service-token"},
+    )
+    assert gate.json()["mode"] == "human", "reopening gives the conversation back to a person"
 
 
 async def test_canned_reply_is_sent_with_placeholders_filled(hub: LiveHub) -> None:
