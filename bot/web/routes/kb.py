@@ -139,7 +139,10 @@ async def edit_document(
     q: Annotated[str | None, Query(max_length=1000)] = None,
 ) -> Response:
     """The edit form: front matter fields, the body, its WhatsApp preview, try-it."""
-    doc = (await get_doc(doc_id, lang, "page", settings)).model_dump(mode="json")
+    try:
+        doc = (await get_doc(doc_id, lang, "page", settings)).model_dump(mode="json")
+    except HTTPException as exc:
+        return error_page(request, exc.status_code, _reason(exc))
     return _edit_page(request, doc, settings, q=q or "", tried=await _try_it(state, q, lang))
 
 
@@ -190,6 +193,12 @@ async def publish_document(
         return _refused(request, doc, state.settings, exc)
     doc["version"] = saved.version
     return _edit_page(request, doc, state.settings, saved=saved)
+
+
+def _reason(exc: HTTPException) -> str:
+    """The API's refusal as one sentence for the error page."""
+    detail = exc.detail
+    return detail if isinstance(detail, str) else str(detail.get("message") or detail)
 
 
 def _refused(request: Request, doc: dict[str, Any], settings: Any, exc: HTTPException) -> Response:
@@ -248,7 +257,6 @@ async def restore(
             request, state, history, doc_id, lang, restore, version or None, editor=user.username
         )
     except HTTPException as exc:
-        detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail.get("message"))
-        return error_page(request, exc.status_code, detail)
+        return error_page(request, exc.status_code, _reason(exc))
     doc = (await get_doc(doc_id, lang, "page", state.settings)).model_dump(mode="json")
     return _edit_page(request, doc, state.settings, saved=saved)

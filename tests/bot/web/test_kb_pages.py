@@ -143,6 +143,12 @@ async def test_history_lists_who_changed_what_and_restores(editor: PageClient) -
     assert unknown.status_code == 404 and "pick one from the history" in unknown.text
 
 
+async def test_an_unknown_document_is_a_404_page(editor: PageClient) -> None:
+    missing = await editor.http.get("/kb/nope/it")
+    assert missing.status_code == 404 and "no document it/nope" in missing.text
+    assert missing.headers["content-type"].startswith("text/html")
+
+
 async def test_preview_and_try_it(editor: PageClient) -> None:
     preview = await editor.post_form("/kb/preview", {"body": "<b>x</b> *Sabato* 9:30"})
     assert preview.text == "<p>&lt;b&gt;x&lt;/b&gt; <strong>Sabato</strong> 9:30</p>"
