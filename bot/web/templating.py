@@ -33,6 +33,18 @@ def _local_time(context: Context, value: datetime | str | None, fmt: str = "%d/%
     return value.astimezone(zone if isinstance(zone, tzinfo) else None).strftime(fmt)
 
 
+@jinja2.pass_context
+def _number(context: Context, value: object) -> str:
+    """Numbers grouped as the reader writes them (it ``350.000``, en ``350,000``); else as is."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return "" if value is None else str(value)
+    grouped = f"{value:,}" if isinstance(value, int) or value.is_integer() else f"{value:,.2f}"
+    grouped = grouped.removesuffix(".0")
+    if context.get("ui_lang") == "it":
+        grouped = grouped.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    return grouped
+
+
 def business_timezone(request: Request) -> tzinfo | None:
     """The time zone staff read times in: the first team's calendar (``handoff/teams.yml``)."""
     state = getattr(request.app.state, "handoff", None)
@@ -51,6 +63,7 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["local_time"] = _local_time
+    env.filters["number"] = _number
     env.globals["static"] = lambda name: f"{STATIC_URL}/{name}"
     env.globals["ui_languages"] = LANGUAGES
     return env

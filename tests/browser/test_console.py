@@ -81,7 +81,7 @@ async def test_agent_sees_a_ticket_live_claims_replies_and_resolves(
     area = facts.get_by_role("row", name=re.compile(r"^zona "))
     await expect(area).to_contain_text("Navigli")
     await expect(facts.get_by_role("row", name=re.compile(r"^budget massimo "))).to_contain_text(
-        "350000"
+        "350.000"
     )
     await expect(area.locator("q")).to_contain_text("cerco un trilocale ai Navigli")
     await page.get_by_role("button", name="Prendi in carico").click()

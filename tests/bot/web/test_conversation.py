@@ -1,4 +1,4 @@
-"""SLA colour states, safe redirects and the role-based menu of the staff pages."""
+"""SLA colour states, safe redirects, the role-based menu and number formatting of the pages."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 from bot.web.auth import safe_next
 from bot.web.conversation import SLA_WARN, sla_state
 from bot.web.nav import home_for, nav_for
+from bot.web.templating import environment
 from handoff.models import Role, StaffUser, Ticket
 
 NOW = datetime(2026, 3, 3, 10, 0, tzinfo=UTC)
@@ -69,3 +70,19 @@ def test_menu_follows_the_roles() -> None:
     assert links[Role.admin] >= links[Role.agent] | links[Role.editor] | links[Role.supervisor]
     assert home_for(_user(Role.editor)) == "/kb" and home_for(_user(Role.agent)) == "/console"
     assert nav_for(None) == []
+
+
+@pytest.mark.parametrize(
+    ("value", "it", "en"),
+    [
+        (350000, "350.000", "350,000"),
+        (1234.5, "1.234,50", "1,234.50"),
+        (3.0, "3", "3"),
+        ("Navigli", "Navigli", "Navigli"),
+        (None, "", ""),
+    ],
+)
+def test_numbers_are_grouped_in_the_readers_language(value: object, it: str, en: str) -> None:
+    template = environment().from_string("{{ value|number }}")
+    assert template.render(value=value, ui_lang="it") == it
+    assert template.render(value=value, ui_lang="en") == en
