@@ -14,7 +14,7 @@ from markupsafe import Markup
 
 BAR_HEIGHT = 22
 BAR_GAP = 8
-LABEL_WIDTH = 150
+LABEL_WIDTH = 200
 VALUE_WIDTH = 70
 PALETTE = ("#2a7d5f", "#3a6ea5", "#c27c0e", "#a23b72", "#5d6d7e", "#7b8d2e")
 
