@@ -14,7 +14,15 @@ from bot.web.templating import render
 from bot.whatsapp.templates import cached_catalog
 from handoff.api.deps import StateDep
 from handoff.api.routes.users import apply_user_update
-from handoff.models import CannedReplyIn, Language, Role, StaffUserCreate, StaffUserUpdate
+from handoff.errors import ConflictError
+from handoff.models import (
+    CannedReplyIn,
+    Language,
+    Role,
+    StaffUser,
+    StaffUserCreate,
+    StaffUserUpdate,
+)
 
 router = APIRouter(
     prefix="/admin", tags=["staff pages"], route_class=PageRoute, include_in_schema=False
@@ -26,6 +34,16 @@ Short = Annotated[str, Form(max_length=256)]
 def _split(value: str) -> list[str]:
     """``"Navigli, Isola"`` → ``["Navigli", "Isola"]``."""
     return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def _check_not_self_lockout(user: StaffUser, username: str, changes: StaffUserUpdate) -> None:
+    """An admin may not disable themselves or drop their own admin role from the page."""
+    if username != user.username:
+        return
+    if changes.disabled or (changes.role is not None and changes.role is not Role.admin):
+        raise ConflictError(
+            "you cannot disable yourself or remove your own admin role; ask another admin"
+        )
 
 
 def _done(path: str, done: str) -> Response:
@@ -94,6 +112,7 @@ async def update_user(
         areas=_split(areas),
         password=password or None,
     )
+    _check_not_self_lockout(user, username, changes)
     await apply_user_update(state, username, changes)
     return _done("/admin/users", "user_saved")
 
@@ -103,7 +122,9 @@ async def set_disabled(
     username: str, user: AdminPage, state: StateDep, disabled: Annotated[bool, Form()]
 ) -> Response:
     """Disable (ends their sessions) or enable a user."""
-    await apply_user_update(state, username, StaffUserUpdate(disabled=disabled))
+    changes = StaffUserUpdate(disabled=disabled)
+    _check_not_self_lockout(user, username, changes)
+    await apply_user_update(state, username, changes)
     return _done("/admin/users", "user_disabled" if disabled else "user_enabled")
 
 

@@ -233,6 +233,11 @@ async def test_admin_manages_users_from_the_pages(hub: LiveHub) -> None:
         "/admin/users", {"username": "X Y", "role": "agent", "password": "una-password-lunga"}
     )
     assert bad.status_code == 422 and "username" in bad.text
+    myself = await admin.post_form("/admin/users/admin/disabled", {"disabled": "true"})
+    assert myself.status_code == 409 and "another admin" in myself.text
+    demoted = await admin.post_form("/admin/users/admin", {"role": "agent"})
+    assert demoted.status_code == 409
+    assert (await admin.http.get("/admin/users")).status_code == 200, "still an admin"
     for _ in range(5):
         await hub.http.post("/login", data={"username": "marco", "password": "wrong-one"})
     assert (await admin.post_form("/admin/users/marco/unlock")).status_code == 303
