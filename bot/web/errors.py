@@ -6,6 +6,8 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
 from pydantic import ValidationError
@@ -56,7 +58,20 @@ async def _forbidden(request: Request, exc: Exception) -> Response:
     return render(request, "forbidden.html", status_code=403, reason=exc.reason)
 
 
+async def _invalid_request(request: Request, exc: Exception) -> Response:
+    """A page's invalid form gets the error page; the JSON APIs keep FastAPI's 422 body."""
+    assert isinstance(exc, RequestValidationError)
+    if not isinstance(request.scope.get("route"), PageRoute):
+        return await request_validation_exception_handler(request, exc)
+    problems = "; ".join(
+        f"{'.'.join(str(p) for p in error['loc'][1:]) or 'form'}: {error['msg']}"
+        for error in exc.errors()
+    )
+    return error_page(request, 422, problems)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Register the page exceptions on the app."""
     app.add_exception_handler(LoginRequiredError, _login_required)
     app.add_exception_handler(PageForbiddenError, _forbidden)
+    app.add_exception_handler(RequestValidationError, _invalid_request)

@@ -7,9 +7,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
+from redis.asyncio import Redis
 
 from bot.api.deps import KeysDep, RedisDep, SettingsDep
 from bot.api.routes.templates import TemplateSend, queue_template
+from bot.keys import Keys
 from bot.web.auth import AgentPage
 from bot.web.conversation import read_transcript, read_window, sla_state
 from bot.web.errors import PageRoute, error_page
@@ -83,8 +85,9 @@ async def set_presence(
 
 
 async def _ticket_context(
-    state: HandoffState, ticket: Ticket, user: StaffUser, redis: Any, keys: Any
+    state: HandoffState, ticket: Ticket, user: StaffUser, redis: Redis, keys: Keys
 ) -> dict[str, Any]:
+    """Everything the conversation page shows besides the ticket itself."""
     now = datetime.now(UTC)
     canned = await state.canned.search(language=ticket.contact.language, team=ticket.team)
     agents = [u for u in await state.directory.all() if u.role in (Role.agent, Role.supervisor)]

@@ -229,6 +229,11 @@ async def test_admin_manages_users_from_the_pages(hub: LiveHub) -> None:
     assert (await marco.http.get("/console")).status_code == 303, "sessions end on disable"
     listing = (await admin.http.get("/admin/users", headers={"Accept-Language": "en"})).text
     assert re.search(r'data-user="marco">.*?<td>editor</td>.*?<td>disabled</td>', listing, re.S)
+    no_role = await admin.post_form("/admin/users", {"username": "zed", "role": "boss"})
+    assert no_role.status_code == 422 and "role" in no_role.text
+    assert no_role.headers["content-type"].startswith("text/html"), "an error page, not JSON"
+    api = await hub.http.post("/api/staff/auth/login", json={"username": 1})
+    assert api.status_code == 422 and api.json()["detail"], "the API keeps its JSON errors"
     bad = await admin.post_form(
         "/admin/users", {"username": "X Y", "role": "agent", "password": "una-password-lunga"}
     )
