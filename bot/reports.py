@@ -1,6 +1,7 @@
 """Gather what the owner's report needs from Redis and compute it (``handoff.analytics``).
 
-Customer message times come from the hub's transcripts, opt-outs from the consent logs,
+Customer message times come from the hub's transcripts (only of contacts whose
+``last_inbound_at`` is within reach of the period), opt-outs from the consent logs,
 unanswered questions from the knowledge-base misses stream (written by ``action_answer_faq``
 at the customer's message time), tickets from the handoff store. Transcripts are read per
 contact in one pipeline: fine for a small business's volume (thousands of contacts); a
@@ -58,26 +59,46 @@ async def gather_report(
 async def _contacts(
     redis: Redis, keys: Keys, contacts: list[str], since: datetime, until: datetime
 ) -> tuple[list[ContactActivity], list[ConsentChange]]:
-    """Customer message times and consent changes of every contact."""
+    """Customer message times of the contacts active since ``since``; every consent change."""
+    active = await _active_since(redis, keys, contacts, since)
     pipe = redis.pipeline(transaction=False)
     for contact in contacts:
-        pipe.xrange(keys.transcript(contact))
         pipe.xrange(keys.consent_log(contact))
+    for contact in active:
+        pipe.xrange(keys.transcript(contact))
     replies = await pipe.execute()
-    activity, consent = [], []
-    for index, contact in enumerate(contacts):
-        transcript, log = replies[2 * index], replies[2 * index + 1]
-        phone = f"+{contact}"
+    logs, transcripts = replies[: len(contacts)], replies[len(contacts) :]
+    consent = [
+        ConsentChange(contact=f"+{contact}", state=fields["state"], at=_aware(fields["at"]))
+        for contact, log in zip(contacts, logs, strict=True)
+        for fields in (_decoded(raw) for _entry_id, raw in log)
+        if fields.get("state") and fields.get("at")
+    ]
+    activity = []
+    for contact, transcript in zip(active, transcripts, strict=True):
         times = [t for t in _customer_times(transcript) if since <= t < until]
         if times:
-            activity.append(ContactActivity(contact=phone, messages=times))
-        for _entry_id, fields in log:
-            fields = _decoded(fields)
-            if fields.get("state") and fields.get("at"):
-                consent.append(
-                    ConsentChange(contact=phone, state=fields["state"], at=_aware(fields["at"]))
-                )
+            activity.append(ContactActivity(contact=f"+{contact}", messages=times))
     return activity, consent
+
+
+async def _active_since(
+    redis: Redis, keys: Keys, contacts: list[str], since: datetime
+) -> list[str]:
+    """Contacts whose last customer message (``last_inbound_at``) is not before ``since``.
+
+    Transcripts are the big read; a contact silent since before the period has no message in
+    it. Contacts without the field (older data) are kept.
+    """
+    pipe = redis.pipeline(transaction=False)
+    for contact in contacts:
+        pipe.hget(keys.contact(contact), "last_inbound_at")
+    last = await pipe.execute()
+    return [
+        contact
+        for contact, value in zip(contacts, last, strict=True)
+        if value is None or _aware(_text(value)) >= since
+    ]
 
 
 def _customer_times(transcript: list[Any]) -> list[datetime]:
