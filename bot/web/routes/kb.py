@@ -31,7 +31,7 @@ from bot.api.routes.kb import (
     save_document,
     try_question,
 )
-from bot.kb_history import public
+from bot.kb_history import audit_subject, public
 from bot.web.auth import EditorPage
 from bot.web.errors import PageRoute, error_page, validation_message
 from bot.web.templating import render
@@ -228,6 +228,8 @@ async def document_history(
     current = file_version(text) if text is not None else None
     revisions = await history.revisions(doc_id, lang)
     shown = next((r for r in revisions if r.version == show), None) if show else None
+    handoff = getattr(request.app.state, "handoff", None)
+    audit = await handoff.store.audit(audit_subject(doc_id, lang), 50) if handoff else []
     return render(
         request,
         "kb/history.html",
@@ -235,6 +237,7 @@ async def document_history(
         lang=lang,
         current=current,
         revisions=public(revisions, current),
+        audit=list(reversed(audit)),
         shown=shown,
         shown_html=to_html(shown.text.split("---", 2)[-1]) if shown else "",
     )

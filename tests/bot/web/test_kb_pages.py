@@ -139,6 +139,10 @@ async def test_history_lists_who_changed_what_and_restores(editor: PageClient) -
         r'data-action="(\w+)"', (await editor.http.get("/kb/parking/it/history")).text
     )
     assert rows == ["restored", "saved", "original"]
+    audit = re.findall(
+        r'data-audit="(\w+)"', (await editor.http.get("/kb/parking/it/history")).text
+    )
+    assert audit == ["kb_restored", "kb_saved"]  # newest first, from the audit stream
     unknown = await editor.post_form("/kb/parking/it/restore", {"restore": "nope", "version": ""})
     assert unknown.status_code == 404 and "pick one from the history" in unknown.text
 
