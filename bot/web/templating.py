@@ -11,9 +11,11 @@ import jinja2
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2.runtime import Context
+from markupsafe import Markup
 
 from bot.web.i18n import LANGUAGES, Translator, choose_language
 from bot.web.nav import nav_for
+from bot.web.whatsapp_format import to_html
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "web"
 STATIC_URL = "/static/web"
@@ -64,6 +66,7 @@ def environment() -> jinja2.Environment:
     )
     env.filters["local_time"] = _local_time
     env.filters["number"] = _number
+    env.filters["whatsapp"] = lambda text: Markup(to_html(str(text or "")))  # escapes first
     env.globals["static"] = lambda name: f"{STATIC_URL}/{name}"
     env.globals["ui_languages"] = LANGUAGES
     return env

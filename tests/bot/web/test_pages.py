@@ -98,6 +98,16 @@ async def test_agent_handles_a_ticket_from_the_pages(hub: LiveHub) -> None:
     await until(delivered)
     page = await agent.http.get(f"/console/tickets/{ticket_id}")
     assert "Buongiorno Giulia, sono qui." in page.text and "chiamare" in page.text
+    script = await agent.post_form(
+        f"/console/tickets/{ticket_id}/reply", {"text": "*Grazie* <script>alert(1)</script>"}
+    )
+    assert script.status_code == 303
+
+    async def formatted() -> bool:
+        shown = (await agent.http.get(f"/console/tickets/{ticket_id}")).text
+        return "<strong>Grazie</strong> &lt;script&gt;alert(1)&lt;/script&gt;" in shown
+
+    await until(formatted)
     assert re.search(r'class="ticks ticks-(sent|delivered|read)"', page.text)
     done = await agent.post_form(
         f"/console/tickets/{ticket_id}/resolve", {"note": "ok", "notify_customer": "true"}
