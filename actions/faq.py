@@ -6,6 +6,7 @@ import asyncio
 import logging
 import threading
 import time
+from datetime import datetime
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -14,7 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from redis.asyncio import Redis
 
-from actions.context import intent_of, language_of
+from actions.context import intent_of, language_of, message_time
 from knowledge_base import (
     Answer,
     Encoder,
@@ -112,12 +113,18 @@ class KbRuntime:
             self._seen_version = version
         return retriever
 
-    async def record_miss(self, *, lang: str, text: str, intent: str | None) -> None:
-        """Append the unanswered question to the owner's report stream (best effort)."""
+    async def record_miss(
+        self, *, lang: str, text: str, intent: str | None, at: datetime | None = None
+    ) -> None:
+        """Append the unanswered question to the owner's report stream (best effort).
+
+        ``ts`` is the customer's message time (epoch seconds; the hub's clock in simulations).
+        """
+        when = at.timestamp() if at is not None else time.time()
         fields: dict[Any, Any] = {
             "lang": lang,
             "text": text[:1000],
-            "ts": f"{time.time():.3f}",
+            "ts": f"{when:.3f}",
             "intent": intent or "",
         }
         try:
@@ -223,7 +230,8 @@ class ActionAnswerFaq(Action):
     ) -> list[EventType]:
         intent = intent_of(tracker)
         if text:
-            await self.kb.record_miss(lang=lang, text=text, intent=intent)
+            at = message_time(tracker)
+            await self.kb.record_miss(lang=lang, text=text, intent=intent, at=at)
         misses = int(float(tracker.get_slot("bot_misses") or 0)) + 1
         events: list[EventType] = [SlotSet("bot_misses", float(misses))]
         if misses < MISSES_BEFORE_HANDOFF:

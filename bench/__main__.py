@@ -12,8 +12,14 @@ from rich.console import Console
 from rich.table import Table
 
 ROOT = Path(__file__).resolve().parent.parent
-SUITES = ["bench.bench_stack", "bench.bench_channel", "bench.bench_kb", "bench.bench_nlu",
-          "bench.bench_cpu"]
+SUITES = [
+    "bench.bench_stack",
+    "bench.bench_channel",
+    "bench.bench_kb",
+    "bench.bench_nlu",
+    "bench.bench_reports",
+    "bench.bench_cpu",
+]
 
 
 def main() -> None:

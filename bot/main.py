@@ -24,6 +24,7 @@ from bot.api.routes import (
 from bot.config import Settings, get_settings
 from bot.logging import configure_logging
 from bot.runtime import Runtime
+from bot.web import install as install_web_pages
 from handoff.api import Role, require_role
 from handoff.api import lifespan as handoff_lifespan
 from handoff.api import router as handoff_router
@@ -75,4 +76,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(fake_cloud.router)
         app.include_router(simulator.router)
     app.include_router(handoff_router)
+    install_web_pages(app)
     return app

@@ -74,6 +74,15 @@ return 1
 """
 
 
+async def message_statuses(redis: Redis, keys: Keys, message_ids: list[str]) -> dict[str, str]:
+    """The current status of each outbound message (``queued`` when none is recorded yet)."""
+    pipe = redis.pipeline(transaction=False)
+    for message_id in message_ids:
+        pipe.hget(keys.outbound_message(message_id), "status")
+    found = await pipe.execute() if message_ids else []
+    return {m: text_or_none(s) or "queued" for m, s in zip(message_ids, found, strict=True)}
+
+
 async def _message_id(redis: Redis, keys: Keys, status: Status) -> str | None:
     """Our message id: from the wamid we recorded, else from the echoed callback data."""
     found = text_or_none(await redis.get(keys.wamid_to_message(status.id)))

@@ -101,6 +101,8 @@ class TicketEvent(StrEnum):
     resolved = "resolved"
     reopened = "reopened"
     erased = "erased"
+    kb_saved = "kb_saved"  # not a ticket: ticket_id is ``kb:<lang>/<id>`` (KB editor)
+    kb_restored = "kb_restored"
 
 
 def normalize_phone(phone: str) -> str:
@@ -352,6 +354,7 @@ class TicketListItem(ApiModel):
     escalated: bool
     summary_text: str
     last_message_at: AwareDatetime | None
+    first_response_at: AwareDatetime | None = None
 
 
 class TicketPage(ApiModel):

@@ -38,7 +38,20 @@ async def lead_tickets(
     store: TicketStore, since: datetime | None = None, until: datetime | None = None
 ) -> list[Ticket]:
     """Tickets opened as qualified leads, oldest first, within the optional window."""
+    return await _created_between(store, store.keys.leads(), since, until)
+
+
+async def tickets_between(
+    store: TicketStore, since: datetime | None = None, until: datetime | None = None
+) -> list[Ticket]:
+    """Every ticket created within the optional window, oldest first (reports)."""
+    return await _created_between(store, store.keys.tickets_all(), since, until)
+
+
+async def _created_between(
+    store: TicketStore, index_key: str, since: datetime | None, until: datetime | None
+) -> list[Ticket]:
     low = epoch_ms(since) if since else "-inf"
     high = epoch_ms(until) if until else "+inf"
-    ids = await store.redis.zrangebyscore(store.keys.leads(), low, high)
+    ids = await store.redis.zrangebyscore(index_key, low, high)
     return await store.get_many(as_texts(ids))

@@ -231,6 +231,13 @@ class TicketStore:
             entries = [e for e in entries if e.ticket_id == ticket_id][:count]
         return list(reversed(entries))
 
+    async def record_audit(self, subject: str, entry: HistoryEntry) -> str:
+        """Append an entry about something other than a ticket (e.g. ``kb:it/parking``)."""
+        entry_id = await self.redis.xadd(
+            self.keys.audit(), _audit_fields(subject, entry), maxlen=self.audit_maxlen
+        )
+        return as_text(entry_id)
+
     async def erase_contact(self, phone: str, actor: str) -> tuple[int, int]:
         """GDPR erasure: the contact's tickets, indexes and audit entries; one tombstone stays."""
         keys = self.keys

@@ -625,4 +625,5 @@ def _list_item(ticket: Ticket) -> TicketListItem:
         escalated=ticket.escalated,
         summary_text=ticket.summary.text,
         last_message_at=last,
+        first_response_at=ticket.first_response_at,
     )

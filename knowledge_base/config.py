@@ -102,6 +102,10 @@ class KbSettings(BaseSettings):
     duplicate_similarity: float = 0.92
     version_key: str = "kb:version"
     misses_stream: str = "kb:misses"
+    history_prefix: str = Field(
+        default="kb:history:", description="Redis key prefix of saved document versions"
+    )
+    history_keep: int = Field(default=50, ge=1, description="versions kept per document")
     redis_url: str = Field(default="redis://127.0.0.1:6379/0", validation_alias="REDIS_URL")
     reload_interval_s: float = 1.0
 

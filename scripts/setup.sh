@@ -9,6 +9,9 @@ hash_of() { cat "$@" | sha256sum | cut -c1-16; }
 # --- system packages -------------------------------------------------------
 need_pkgs=()
 command -v redis-server >/dev/null || need_pkgs+=(redis-server)
+# the browser tests (tests/browser, Playwright) drive Debian's Chromium; Playwright never downloads one
+[ -x /usr/bin/chromium ] || need_pkgs+=(chromium)
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   say "installing Debian packages: ${need_pkgs[*]}"
   if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi

@@ -84,17 +84,27 @@ async def current_staff(
 StaffDep = Annotated[StaffUser, Depends(current_staff)]
 
 
+def roles_allowed(*roles: Role) -> frozenset[Role]:
+    """The roles a check for ``roles`` admits: those plus ``admin`` (API and pages alike)."""
+    return frozenset(roles) | {Role.admin}
+
+
+def role_refusal(user: StaffUser, allowed: frozenset[Role]) -> str | None:
+    """Why ``user`` may not pass a check admitting ``allowed``, or ``None`` when they may."""
+    if user.role in allowed:
+        return None
+    names = ", ".join(sorted(r.value for r in allowed))
+    return f"this needs one of the roles {names}; you are {user.role.value}"
+
+
 def require_role(*roles: Role) -> Callable[[StaffUser], Awaitable[StaffUser]]:
     """A dependency admitting the given roles (``admin`` is always admitted)."""
-    allowed = frozenset(roles) | {Role.admin}
-    names = ", ".join(sorted(r.value for r in allowed))
+    allowed = roles_allowed(*roles)
 
     async def dependency(user: StaffDep) -> StaffUser:
-        if user.role not in allowed:
-            raise HTTPException(
-                status.HTTP_403_FORBIDDEN,
-                detail=f"this needs one of the roles {names}; you are {user.role.value}",
-            )
+        refusal = role_refusal(user, allowed)
+        if refusal is not None:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, detail=refusal)
         return user
 
     dependency.roles = allowed  # type: ignore[attr-defined]  # read by the roles matrix test

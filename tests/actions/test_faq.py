@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -40,9 +41,11 @@ def _tracker(
     lang: str = "it",
     misses: float = 0.0,
     history: list[str] | None = None,
+    now: str | None = None,
 ) -> Tracker:
     events = [{"event": "user", "text": t, "timestamp": 1.0} for t in [*(history or []), text]]
-    latest = {"text": text, "intent": {"name": intent, "confidence": 0.9}, "metadata": {}}
+    metadata = {"now": now} if now else {}
+    latest = {"text": text, "intent": {"name": intent, "confidence": 0.9}, "metadata": metadata}
     return Tracker(
         sender_id="393331234567",
         slots={"language": lang, "bot_misses": misses},
@@ -100,12 +103,15 @@ def test_button_title_prefers_a_short_question() -> None:
 async def test_a_miss_is_said_counted_and_recorded(
     action: ActionAnswerFaq, faq_settings: KbSettings, redis: Redis
 ) -> None:
-    messages, events = await _run(action, _tracker("che tempo fa a milano domani?"))
+    sent = "2026-03-03T10:01:00+01:00"  # the message time, not the clock of the action server
+    tracker = _tracker("che tempo fa a milano domani?", now=sent)
+    messages, events = await _run(action, tracker)
     assert messages[0]["response"] == "utter_faq_miss"
     assert events == [SlotSet("bot_misses", 1.0)]
     recorded = await redis.xrange(faq_settings.misses_stream)
     assert recorded[-1][1]["text"] == "che tempo fa a milano domani?"
-    assert recorded[-1][1]["lang"] == "it" and float(recorded[-1][1]["ts"]) > 0
+    assert recorded[-1][1]["lang"] == "it"
+    assert float(recorded[-1][1]["ts"]) == datetime.fromisoformat(sent).timestamp()
 
 
 async def test_out_of_scope_miss_uses_its_response(action: ActionAnswerFaq) -> None:

@@ -4,6 +4,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from types import SimpleNamespace
 
 import pytest
 from fastapi import FastAPI
@@ -13,6 +14,8 @@ from redis.asyncio import Redis
 from actions.faq import KbRuntime
 from bot.api.routes import kb as kb_routes
 from bot.config import get_settings as bot_settings
+from handoff.keys import Keys as HandoffKeys
+from handoff.store import TicketStore
 from knowledge_base import KbSettings
 
 
@@ -22,17 +25,28 @@ def route_settings(kb_settings: KbSettings, key_prefix: str, redis_server: str) 
         update={
             "version_key": f"{key_prefix}kb:version",
             "misses_stream": f"{key_prefix}kb:misses",
+            "history_prefix": f"{key_prefix}kb:history:",
             "redis_url": redis_server,
         }
     )
 
 
 @pytest.fixture
-def client(route_settings: KbSettings, encoders, redis_server: str) -> Iterator[TestClient]:  # noqa: ANN001
+def client(
+    route_settings: KbSettings,
+    encoders,  # noqa: ANN001
+    redis_server: str,
+    key_prefix: str,
+) -> Iterator[TestClient]:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.redis = Redis.from_url(redis_server, decode_responses=True)
+        # the real handoff store on the test database receives the KB audit entries
+        store = TicketStore(app.state.redis, HandoffKeys(f"{key_prefix}handoff:"))
+        app.state.handoff = SimpleNamespace(store=store)
         yield
+        async for key in app.state.redis.scan_iter(match=f"{key_prefix}*"):
+            await app.state.redis.delete(key)
         await app.state.redis.aclose()
 
     app = FastAPI(lifespan=lifespan)
@@ -160,3 +174,77 @@ async def test_live_reload_reaches_another_process_within_two_seconds(
         assert time.monotonic() - started < 2.0, "the new answer did not arrive within 2 s"
         await asyncio.sleep(0.1)
     await runtime.redis().aclose()
+
+
+def _audit(client: TestClient) -> list[dict]:
+    """The handoff audit stream, read on the app's own event loop."""
+    store: TicketStore = client.app.state.handoff.store
+    return [e.model_dump(mode="json") for e in client.portal.call(store.audit, None, 100)]
+
+
+def test_saves_are_kept_audited_and_restorable(client: TestClient) -> None:
+    original = _doc(client)
+    first = client.put("/api/kb/docs/opening_hours/it", json=_update(original, body="Aperti 9-18."))
+    assert first.status_code == 200, first.text
+    second = client.put(
+        "/api/kb/docs/opening_hours/it",
+        json=_update(_doc(client), body="Aperti 10-17."),
+    )
+    assert second.status_code == 200, second.text
+    history = client.get("/api/kb/docs/opening_hours/it/history").json()
+    assert [h["action"] for h in history] == ["saved", "saved", "original"]
+    assert [h["version"] for h in history] == [
+        second.json()["version"],
+        first.json()["version"],
+        original["version"],
+    ]
+    assert history[0]["is_current"] and not history[2]["is_current"]
+    assert history[0]["previous_version"] == first.json()["version"]
+    assert history[0]["actor"] == "service"
+
+    old = client.get(f"/api/kb/docs/opening_hours/it/history/{original['version']}").json()
+    assert old["body"] == original["body"]
+    stale = client.post(
+        "/api/kb/docs/opening_hours/it/restore",
+        json={"restore": original["version"], "version": first.json()["version"]},
+    )
+    assert stale.status_code == 409
+    restored = client.post(
+        "/api/kb/docs/opening_hours/it/restore",
+        json={"restore": original["version"], "version": second.json()["version"]},
+    )
+    assert restored.status_code == 200, restored.text
+    assert _doc(client)["body"] == original["body"]
+    top = client.get("/api/kb/docs/opening_hours/it/history").json()[0]
+    assert top["action"] == "restored" and top["restored_from"] == original["version"]
+    assert top["is_current"]
+
+    audit = [e for e in _audit(client) if e["ticket_id"] == "kb:it/opening_hours"]
+    assert [e["event"] for e in audit] == ["kb_saved", "kb_saved", "kb_restored"]
+    assert audit[0]["actor"] == "service"
+    assert audit[0]["detail"]["previous_version"] == original["version"]
+    assert audit[0]["detail"]["new_version"] == first.json()["version"]
+    assert audit[2]["detail"]["restored_from"] == original["version"]
+
+
+def test_restore_of_an_unknown_version_is_a_clear_404(client: TestClient) -> None:
+    response = client.post(
+        "/api/kb/docs/opening_hours/it/restore", json={"restore": "0000", "version": None}
+    )
+    assert response.status_code == 404
+    assert "pick one from the history" in response.json()["detail"]
+    assert client.get("/api/kb/docs/opening_hours/it/history").json() == []
+
+
+def test_a_browser_crlf_body_keeps_the_version_it_was_saved_with(client: TestClient) -> None:
+    doc = _doc(client)
+    saved = client.put(
+        "/api/kb/docs/opening_hours/it", json=_update(doc, body="*Orari*\r\n- lun-ven 9-18\r\n")
+    )
+    assert saved.status_code == 200, saved.text
+    again = _doc(client)
+    assert again["version"] == saved.json()["version"] and "\r" not in again["body"]
+    follow_up = client.put(
+        "/api/kb/docs/opening_hours/it", json=_update(again, body="*Orari*\r\n- lun-ven 9-19")
+    )
+    assert follow_up.status_code == 200, follow_up.text

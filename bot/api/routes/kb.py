@@ -18,6 +18,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request, status
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.api.deps import ServiceDep
+from bot.kb_history import KbHistory, Revision, RevisionPublic, now_utc, public
 from knowledge_base import (
     Encoder,
     FaqEntry,
@@ -97,6 +98,20 @@ async def get_kb_state(request: Request, settings: KbSettingsDep) -> KbState:
 KbDep = Annotated[KbState, Depends(get_kb_state)]
 
 
+def get_kb_history(request: Request, settings: KbSettingsDep) -> KbHistory:
+    """Versions of documents in the hub's Redis, audited in the handoff stream when mounted."""
+    handoff = getattr(request.app.state, "handoff", None)
+    return KbHistory(
+        request.app.state.redis,
+        prefix=settings.history_prefix,
+        keep=settings.history_keep,
+        audit=handoff.store if handoff is not None else None,
+    )
+
+
+HistoryDep = Annotated[KbHistory, Depends(get_kb_history)]
+
+
 # ---------------------------------------------------------------- models
 
 
@@ -147,6 +162,15 @@ class DocSaved(BaseModel):
     index_version: str
     embedded_rows: int
     warnings: list[LintIssue]
+
+
+class RestoreRequest(BaseModel):
+    """Restore a kept version; ``version`` is the one on disk the editor saw (409 if stale)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    restore: str = Field(min_length=1, max_length=64)
+    version: str | None = None
 
 
 class SearchRequest(BaseModel):
@@ -219,6 +243,9 @@ def _dump(issues: list[LintIssue]) -> list[dict[str, Any]]:
 
 def _candidate(doc_id: str, lang: str, update: DocUpdate, path: Path) -> FaqEntry:
     fields = update.model_dump(exclude={"version"})
+    # browsers send textarea lines as CRLF; files are read back with universal newlines,
+    # so a stored "\r" would change the document's version between saving and reading
+    fields["body"] = fields["body"].replace("\r\n", "\n").replace("\r", "\n")
     fields["updated"] = fields["updated"] or dt.date.today()
     try:
         return FaqEntry(id=doc_id, lang=lang, path=str(path), **fields)
@@ -282,13 +309,105 @@ async def get_doc(doc_id: str, lang: str, _: EditorDep, settings: KbSettingsDep)
 
 @router.put("/docs/{doc_id}/{lang}", response_model=DocSaved)
 async def put_doc(
-    doc_id: str, lang: str, update: DocUpdate, request: Request, _: EditorDep, state: KbDep
+    doc_id: str,
+    lang: str,
+    update: DocUpdate,
+    request: Request,
+    editor: EditorDep,
+    state: KbDep,
+    history: HistoryDep,
 ) -> DocSaved:
     """Save a document if nobody changed it meanwhile (409), lint it (422), publish it."""
+    return await save_document(request, state, history, doc_id, lang, update, editor=editor)
+
+
+@router.get("/docs/{doc_id}/{lang}/history", response_model=list[RevisionPublic])
+async def doc_history(
+    doc_id: str, lang: str, _: EditorDep, settings: KbSettingsDep, history: HistoryDep
+) -> list[RevisionPublic]:
+    """Kept versions of a document, newest first: who saved each, when, what it replaced."""
+    text = _read(document_path(settings.docs_dir, doc_id, lang))
+    current = file_version(text) if text is not None else None
+    return public(await history.revisions(doc_id, lang), current)
+
+
+@router.get("/docs/{doc_id}/{lang}/history/{version}", response_model=DocPublic)
+async def doc_revision(
+    doc_id: str, lang: str, version: str, _: EditorDep, history: HistoryDep
+) -> DocPublic:
+    """One kept version, parsed like a document (to preview it before restoring)."""
+    revision = await kept_revision(history, doc_id, lang, version)
+    entry, _issues = parse_document(revision.text, revision.version)
+    if entry is None:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "that version does not parse")
+    return _public(entry, revision.text)
+
+
+@router.post("/docs/{doc_id}/{lang}/restore", response_model=DocSaved)
+async def restore_doc(
+    doc_id: str,
+    lang: str,
+    body: RestoreRequest,
+    request: Request,
+    editor: EditorDep,
+    state: KbDep,
+    history: HistoryDep,
+) -> DocSaved:
+    """Publish a kept version again (through the same checks as a save); audited."""
+    return await restore_document(
+        request, state, history, doc_id, lang, body.restore, body.version, editor=editor
+    )
+
+
+async def restore_document(
+    request: Request,
+    state: KbState,
+    history: KbHistory,
+    doc_id: str,
+    lang: str,
+    restore: str,
+    current_version: str | None,
+    *,
+    editor: str,
+) -> DocSaved:
+    """Save a kept version as the current one (API and editor page)."""
+    revision = await kept_revision(history, doc_id, lang, restore)
+    entry, _issues = parse_document(revision.text, revision.version)
+    if entry is None or (entry.id, entry.lang) != (doc_id, lang):
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "that version does not parse")
+    fields = entry.model_dump(include={"title", "alt_questions", "tags", "team", "updated"})
+    update = DocUpdate(version=current_version, body=entry.body, **fields)
+    return await save_document(
+        request, state, history, doc_id, lang, update, editor=editor, restored_from=revision.version
+    )
+
+
+async def kept_revision(history: KbHistory, doc_id: str, lang: str, version: str) -> Revision:
+    """A kept version of a document, or a 404 that says where to look."""
+    revision = await history.revision(doc_id, lang, version)
+    if revision is None:
+        detail = f"no kept version {version} of {lang}/{doc_id}; pick one from the history"
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail)
+    return revision
+
+
+async def save_document(
+    request: Request,
+    state: KbState,
+    history: KbHistory,
+    doc_id: str,
+    lang: str,
+    update: DocUpdate,
+    *,
+    editor: str,
+    restored_from: str | None = None,
+) -> DocSaved:
+    """Check the version, lint, write, publish and keep the version (API and editor page)."""
     path = document_path(state.settings.docs_dir, doc_id, lang)
     candidate = _candidate(doc_id, lang, update, path)
     async with state.write_lock:
-        _check_version(_read(path), update, f"{lang}/{doc_id}")
+        previous = _read(path)
+        _check_version(previous, update, f"{lang}/{doc_id}")
         issues = await asyncio.to_thread(_lint_candidate, state, candidate)
         errors = [i for i in issues if i.severity == "error"]
         if errors:
@@ -297,10 +416,20 @@ async def put_doc(
         text = render_document(candidate)
         await asyncio.to_thread(write_atomic, path, text)
         report, _value = await _publish(request, state)
+        revision = Revision(
+            version=file_version(text),
+            text=text,
+            actor=editor,
+            at=now_utc(),
+            action="restored" if restored_from else "saved",
+            previous_version=file_version(previous) if previous is not None else None,
+            restored_from=restored_from,
+        )
+        await history.record(doc_id, lang, new=revision, previous_text=previous)
     return DocSaved(
         id=doc_id,
         lang=lang,
-        version=file_version(text),
+        version=revision.version,
         index_version=report.version,
         embedded_rows=report.embedded_rows,
         warnings=[i for i in issues if i.severity == "warning"],
@@ -310,6 +439,11 @@ async def put_doc(
 @router.post("/search")
 async def search_docs(body: SearchRequest, _: EditorDep, state: KbDep) -> dict[str, Any]:
     """Try a question: top-k topics with dense, BM25 and fused scores, and the decision."""
+    return await try_question(state, body)
+
+
+async def try_question(state: KbState, body: SearchRequest) -> dict[str, Any]:
+    """What the bot would do with a question (API and editor page)."""
     retriever = state.retriever
     settings = retriever.settings.model_copy(update={"top_k": body.k})
     scoped = HybridRetriever(retriever.kb, retriever.encoders, settings)

@@ -20,13 +20,12 @@ import jinja2
 from fastapi import APIRouter, File, Form, HTTPException, Request, Response, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
-from redis.asyncio import Redis
 
 from bot import simulator
 from bot.api.deps import KeysDep, RedisDep, SettingsDep
 from bot.api.routes.fake_cloud import MAX_MEDIA_BYTES, store_media
 from bot.config import Settings
-from bot.keys import Keys
+from bot.statuses import message_statuses
 from bot.whatsapp import redis_replies as replies
 from bot.whatsapp.redis_replies import text, text_or_none
 from bot.whatsapp.templates import cached_catalog
@@ -245,7 +244,7 @@ async def conversation(contact: str, redis: RedisDep, keys: KeysDep) -> dict[str
     business = [
         f for _, f in entries if f.get("role") in ("bot", "agent", "system") and f.get("wamid")
     ]
-    statuses = await _statuses(redis, keys, [f["message_id"] for f in business])
+    statuses = await message_statuses(redis, keys, [f["message_id"] for f in business])
     fields = [
         text_or_none(v)
         for v in await redis.hmget(keys.contact(contact), ["consent", "window_from", "language"])
@@ -261,14 +260,6 @@ async def conversation(contact: str, redis: RedisDep, keys: KeysDep) -> dict[str
             if f.get("role") != "status" and (f.get("role") == "customer" or f.get("wamid"))
         ],
     }
-
-
-async def _statuses(redis: Redis, keys: Keys, message_ids: list[str]) -> dict[str, str]:
-    pipe = redis.pipeline(transaction=False)
-    for message_id in message_ids:
-        pipe.hget(keys.outbound_message(message_id), "status")
-    found = await pipe.execute() if message_ids else []
-    return {m: s or "queued" for m, s in zip(message_ids, found, strict=True)}
 
 
 def _view(

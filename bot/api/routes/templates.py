@@ -6,9 +6,12 @@ import uuid
 
 from fastapi import APIRouter, HTTPException, status
 from pydantic import BaseModel, ConfigDict
+from redis.asyncio import Redis
 
 from bot import outbound
 from bot.api.deps import KeysDep, RedisDep, ServiceDep, SettingsDep
+from bot.config import Settings
+from bot.keys import Keys
 from bot.whatsapp.consent import is_opted_out
 from bot.whatsapp.redis_replies import text_dict
 from bot.whatsapp.templates import TemplateError, TemplateSpec, cached_catalog
@@ -46,6 +49,13 @@ async def send_template(
     body: TemplateSend, _: ServiceDep, redis: RedisDep, keys: KeysDep, settings: SettingsDep
 ) -> TemplateQueued:
     """Queue a proactive template; refused for a contact who opted out (409)."""
+    return await queue_template(body, redis=redis, keys=keys, settings=settings)
+
+
+async def queue_template(
+    body: TemplateSend, *, redis: Redis, keys: Keys, settings: Settings
+) -> TemplateQueued:
+    """Check and queue a template (API and staff console); ``HTTPException`` says why not."""
     catalog = cached_catalog()
     contact = body.to.lstrip("+")
     try:

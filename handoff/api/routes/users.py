@@ -6,7 +6,8 @@ from fastapi import APIRouter, Response, status
 
 from handoff.api.deps import AdminDep, StateDep
 from handoff.api.routing import HandoffRoute
-from handoff.models import StaffUserCreate, StaffUserPublic, StaffUserUpdate
+from handoff.api.state import HandoffState
+from handoff.models import StaffUser, StaffUserCreate, StaffUserPublic, StaffUserUpdate
 
 router = APIRouter(prefix="/api/staff/users", tags=["staff users"], route_class=HandoffRoute)
 
@@ -28,10 +29,17 @@ async def update_user(
     username: str, body: StaffUserUpdate, user: AdminDep, state: StateDep
 ) -> StaffUserPublic:
     """Change role, teams, areas, password or disable; disabling ends the user's sessions."""
+    return (await apply_user_update(state, username, body)).public()
+
+
+async def apply_user_update(
+    state: HandoffState, username: str, body: StaffUserUpdate
+) -> StaffUser:
+    """Update a user; disabling them or changing the password ends their sessions."""
     updated = await state.directory.update(username, body)
     if body.disabled or body.password is not None:
         await state.sessions.end_all(username)
-    return updated.public()
+    return updated
 
 
 @router.post("/{username}/unlock", status_code=status.HTTP_204_NO_CONTENT)

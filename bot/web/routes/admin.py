@@ -1,0 +1,205 @@
+"""Administration pages: staff users (admins), teams and hours, canned replies, templates."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from bot.web.auth import AdminPage, SupervisorPage
+from bot.web.errors import PageRoute
+from bot.web.teams import team_views
+from bot.web.templating import render
+from bot.whatsapp.templates import cached_catalog
+from handoff.api.deps import StateDep
+from handoff.api.routes.users import apply_user_update
+from handoff.errors import ConflictError
+from handoff.models import (
+    CannedReplyIn,
+    Language,
+    Role,
+    StaffUser,
+    StaffUserCreate,
+    StaffUserUpdate,
+)
+
+router = APIRouter(
+    prefix="/admin", tags=["staff pages"], route_class=PageRoute, include_in_schema=False
+)
+Name = Annotated[str, Form(max_length=64)]
+Short = Annotated[str, Form(max_length=256)]
+
+
+def _split(value: str) -> list[str]:
+    """``"Navigli, Isola"`` → ``["Navigli", "Isola"]``."""
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def _check_not_self_lockout(user: StaffUser, username: str, changes: StaffUserUpdate) -> None:
+    """An admin may not disable themselves or drop their own admin role from the page."""
+    if username != user.username:
+        return
+    if changes.disabled or (changes.role is not None and changes.role is not Role.admin):
+        raise ConflictError(
+            "you cannot disable yourself or remove your own admin role; ask another admin"
+        )
+
+
+def _done(path: str, done: str) -> Response:
+    return RedirectResponse(f"{path}?done={done}", status_code=303)
+
+
+# --- users (admins only) -------------------------------------------------------------------
+
+
+@router.get("/users", response_class=HTMLResponse)
+async def users_page(
+    request: Request, user: AdminPage, state: StateDep, done: str | None = None
+) -> Response:
+    """Every staff user with their role, teams and state; the form to add one."""
+    users = sorted(await state.directory.all(), key=lambda u: u.username)
+    return render(
+        request,
+        "admin/users.html",
+        users=users,
+        roles=list(Role),
+        teams=state.teams.teams,
+        done=done,
+    )
+
+
+@router.post("/users")
+async def create_user(
+    user: AdminPage,
+    state: StateDep,
+    username: Name,
+    role: Annotated[Role, Form()],
+    password: Short,
+    display_name: Short = "",
+    teams: Annotated[list[str] | None, Form()] = None,
+    areas: Short = "",
+) -> Response:
+    """Add a user (password hashed with argon2)."""
+    new_user = StaffUserCreate(
+        username=username.strip().lower(),
+        display_name=display_name.strip() or None,
+        role=role,
+        teams=teams or [],
+        areas=_split(areas),
+        password=password,
+    )
+    await state.directory.create(new_user)
+    return _done("/admin/users", "user_added")
+
+
+@router.post("/users/{username}")
+async def update_user(
+    username: str,
+    user: AdminPage,
+    state: StateDep,
+    role: Annotated[Role, Form()],
+    display_name: Short = "",
+    teams: Annotated[list[str] | None, Form()] = None,
+    areas: Short = "",
+    password: Short = "",
+) -> Response:
+    """Change a user's role, name, teams, areas or password."""
+    changes = StaffUserUpdate(
+        role=role,
+        display_name=display_name.strip() or None,
+        teams=teams or [],
+        areas=_split(areas),
+        password=password or None,
+    )
+    _check_not_self_lockout(user, username, changes)
+    await apply_user_update(state, username, changes)
+    return _done("/admin/users", "user_saved")
+
+
+@router.post("/users/{username}/disabled")
+async def set_disabled(
+    username: str, user: AdminPage, state: StateDep, disabled: Annotated[bool, Form()]
+) -> Response:
+    """Disable (ends their sessions) or enable a user."""
+    changes = StaffUserUpdate(disabled=disabled)
+    _check_not_self_lockout(user, username, changes)
+    await apply_user_update(state, username, changes)
+    return _done("/admin/users", "user_disabled" if disabled else "user_enabled")
+
+
+@router.post("/users/{username}/unlock")
+async def unlock_user(username: str, user: AdminPage, state: StateDep) -> Response:
+    """Lift a login lockout."""
+    await state.directory.require(username)
+    await state.sessions.unlock(username)
+    return _done("/admin/users", "user_unlocked")
+
+
+# --- teams, canned replies, templates (supervisors) ---------------------------------------
+
+
+@router.get("/teams", response_class=HTMLResponse)
+async def teams_page(request: Request, user: SupervisorPage, state: StateDep) -> Response:
+    """Teams with their opening hours, closures, SLA and members (from ``teams.yml``)."""
+    members = await state.directory.all()
+    return render(request, "admin/teams.html", teams=team_views(state.teams, members))
+
+
+@router.get("/canned", response_class=HTMLResponse)
+async def canned_page(
+    request: Request, user: SupervisorPage, state: StateDep, done: str | None = None
+) -> Response:
+    """Canned replies: list, edit, add, delete."""
+    replies = sorted(await state.canned.search(), key=lambda r: r.id)
+    return render(
+        request,
+        "admin/canned.html",
+        replies=replies,
+        teams=state.teams.teams,
+        languages=list(Language),
+        done=done,
+    )
+
+
+@router.post("/canned")
+async def put_canned(
+    user: SupervisorPage,
+    state: StateDep,
+    id: Name,
+    title: Short,
+    text: Annotated[str, Form(max_length=4096)],
+    language: Annotated[str, Form(max_length=8)] = "",
+    team: Name = "",
+) -> Response:
+    """Create or replace a canned reply (placeholders are checked)."""
+    reply = CannedReplyIn.model_validate(
+        {
+            "id": id.strip(),
+            "title": title.strip(),
+            "text": text.strip(),
+            "language": language or None,
+            "team": team or None,
+        }
+    )
+    await state.canned.put(reply)
+    return _done("/admin/canned", "canned_saved")
+
+
+@router.post("/canned/{canned_id}/delete")
+async def delete_canned(canned_id: str, user: SupervisorPage, state: StateDep) -> Response:
+    """Delete a canned reply."""
+    await state.canned.delete(canned_id)
+    return _done("/admin/canned", "canned_deleted")
+
+
+@router.get("/templates", response_class=HTMLResponse)
+async def templates_page(request: Request, user: SupervisorPage) -> Response:
+    """The approved WhatsApp templates declared in ``bot/templates.yml`` (read-only)."""
+    catalog = cached_catalog()
+    return render(
+        request,
+        "admin/templates.html",
+        templates=list(catalog.templates),
+        reengagement=catalog.reengagement,
+    )
