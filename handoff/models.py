@@ -231,6 +231,20 @@ class ContactErased(ApiModel):
     audit_entries: int
 
 
+class ContactExport(ApiModel):
+    """Everything the handoff service holds about one contact (GDPR export)."""
+
+    phone: str
+    tickets: list[Ticket]
+    audit: list[AuditEntry]
+
+
+class RetentionRequest(ApiModel):
+    """Erase resolved tickets older than a number of days."""
+
+    older_than_days: int = Field(ge=1, le=36500)
+
+
 class CustomerMessageAccepted(ApiModel):
     """Answer to ``CustomerMessageIn``."""
 
