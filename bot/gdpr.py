@@ -105,11 +105,7 @@ class ContactData:
             transcript=await self._stream(self.keys.transcript(contact)),
             inbound_queue=await self._inbound_items(contact),
             outbound_messages=await self._outbound_messages(contact),
-            lead_facts={
-                k: v
-                for k, v in (tracker or {}).get("slots", {}).items()
-                if k in LEAD_SLOTS and v is not None
-            },
+            lead_facts=lead_facts(tracker),
             handoff=await self.handoff.export_contact(contact),
             rasa_tracker=tracker,
         )
@@ -286,6 +282,15 @@ class ContactData:
             return sum([await redis.lrem(key, 0, member) for member in doomed])
         remove = redis.srem if kind == "set" else redis.zrem
         return int(await remove(key, *doomed))
+
+
+def lead_facts(tracker: dict[str, Any] | None) -> dict[str, Any]:
+    """The lead slots the conversation filled (the last ``slot`` event of each wins)."""
+    facts: dict[str, Any] = {}
+    for event in (tracker or {}).get("events", []):
+        if event.get("event") == "slot" and event.get("name") in LEAD_SLOTS:
+            facts[event["name"]] = event.get("value")
+    return {name: value for name, value in facts.items() if value is not None}
 
 
 def _needle(contact: str) -> re.Pattern[str]:
