@@ -107,6 +107,7 @@ class Router:
             )
         pipe.set(self.keys.done(item.wamid), "1", ex=self.settings.dedupe_ttl_s)
         await pipe.execute()
+        log.info("message.routed", type=item.type.value, replies=len(replies))
 
     async def _route(
         self, item: InboundItem, language: str, stored: str | None = None
