@@ -40,6 +40,8 @@ def _route_standard_logging(level: int) -> None:
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers = []
         logging.getLogger(name).propagate = True
+    for chatty in ("httpx", "httpcore"):  # one line per HTTP call: only problems
+        logging.getLogger(chatty).setLevel(max(level, logging.WARNING))
 
 
 def configure_logging() -> None:
