@@ -38,8 +38,11 @@ def _route_standard_logging(level: int) -> None:
     root.handlers = [handler]
     root.setLevel(level)
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
-        logging.getLogger(name).handlers = []
-        logging.getLogger(name).propagate = True
+        logger = logging.getLogger(name)
+        if name == "uvicorn.access" and not logger.handlers:
+            continue  # access logs are off (``--no-access-log``): keep them off
+        logger.handlers = []
+        logger.propagate = True
     for chatty in ("httpx", "httpcore"):  # one line per HTTP call: only problems
         logging.getLogger(chatty).setLevel(max(level, logging.WARNING))
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import structlog
 
-PHONE = re.compile(r"(?<![\w.])\+?\d[\d ().-]{6,16}\d(?!\w)")
+PHONE = re.compile(r"(?:(?<=%2B)|(?<=%2b)|(?<![\w.]))\+?\d[\d ().-]{6,16}\d(?!\w)")
 EMAIL = re.compile(r"\b([\w.+-])[\w.+-]*@([\w-]+\.)+[\w-]{2,}\b")
 SECRET_KEYS = re.compile(r"secret|token|password|authorization|cookie|csrf", re.IGNORECASE)
 _DIGITS = re.compile(r"\D")
