@@ -149,8 +149,9 @@ class ContactData:
         min_id = f"{int(cutoff.timestamp() * 1000)}-0"
         trimmed = 0
         for contact in await self.redis.smembers(self.keys.contacts()):  # type: ignore[misc]
-            trimmed += await self.redis.xtrim(self.keys.transcript(contact), minid=min_id)
-        handoff = await self.handoff.apply_retention(self.settings.retention_days)
+            key = self.keys.transcript(contact)
+            trimmed += await self.redis.xtrim(key, minid=min_id, approximate=False)
+        handoff = await self.handoff.apply_retention(cutoff)
         return RetentionReport(
             cutoff=cutoff,
             transcript_entries=trimmed,

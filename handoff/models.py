@@ -240,9 +240,9 @@ class ContactExport(ApiModel):
 
 
 class RetentionRequest(ApiModel):
-    """Erase resolved tickets older than a number of days."""
+    """Erase tickets resolved before a time (the caller's retention cutoff)."""
 
-    older_than_days: int = Field(ge=1, le=36500)
+    resolved_before: AwareDatetime
 
 
 class CustomerMessageAccepted(ApiModel):

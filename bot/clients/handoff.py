@@ -82,10 +82,10 @@ class HandoffClient:
         url = f"{self._base}/api/handoff/conversations/+{contact}"
         return await self._json("DELETE", url, params={"actor": actor})
 
-    async def apply_retention(self, older_than_days: int) -> dict[str, Any]:
-        """Erase resolved tickets older than the retention period; returns the counts."""
+    async def apply_retention(self, cutoff: datetime) -> dict[str, Any]:
+        """Erase tickets resolved before ``cutoff``; returns the counts."""
         url = f"{self._base}/api/handoff/retention"
-        return await self._json("POST", url, json={"older_than_days": older_than_days})
+        return await self._json("POST", url, json={"resolved_before": cutoff.isoformat()})
 
     async def _json(self, method: str, url: str, **kwargs: Any) -> dict[str, Any]:
         try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
@@ -84,9 +83,8 @@ async def export_contact(phone: Phone, state: StateDep) -> ContactExport:
 
 @router.post("/retention")
 async def apply_retention(request: RetentionRequest, state: StateDep) -> ContactErased:
-    """Erase resolved tickets (and their audit entries) older than the retention period."""
-    cutoff = datetime.now(UTC) - timedelta(days=request.older_than_days)
-    tickets, audit = await state.store.erase_resolved_before(cutoff, "retention")
+    """Erase tickets resolved before the cutoff, with their audit entries (retention)."""
+    tickets, audit = await state.store.erase_resolved_before(request.resolved_before, "retention")
     return ContactErased(tickets=tickets, audit_entries=audit)
 
 
