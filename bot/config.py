@@ -73,7 +73,7 @@ class Settings(BaseSettings):
         default="rasa:", description="Prefix of Rasa's tracker and lock store keys (endpoints.yml)."
     )
     webhook_rate_per_min: int = Field(
-        default=6000, ge=1, description="Webhook requests per minute per source IP (429 above)."
+        default=30_000, ge=1, description="Webhook requests per minute per source IP (429 above)."
     )
     login_rate_per_min: int = Field(
         default=20, ge=1, description="Staff login attempts per minute per source IP (429 above)."
