@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 SIMULATOR_APP_SECRET = "simulator-app-secret"
 SIMULATOR_VERIFY_TOKEN = "simulator-verify-token"
 SIMULATOR_SERVICE_TOKEN = "dev-service-token"
+SIMULATOR_LOGIN_RATE_PER_MIN = 600
 
 
 class Settings(BaseSettings):
@@ -76,7 +77,10 @@ class Settings(BaseSettings):
         default=30_000, ge=1, description="Webhook requests per minute per source IP (429 above)."
     )
     login_rate_per_min: int = Field(
-        default=20, ge=1, description="Staff login attempts per minute per source IP (429 above)."
+        default=20,
+        ge=1,
+        description="Staff login attempts per minute per source IP (429 above); "
+        f"{SIMULATOR_LOGIN_RATE_PER_MIN} in simulator mode unless set (tests log in often).",
     )
     trust_forwarded_for: bool = Field(
         default=False, description="Take the client IP from X-Forwarded-For (behind a proxy)."
@@ -93,6 +97,8 @@ class Settings(BaseSettings):
     def _fill_simulator_defaults(self) -> Self:
         """Refuse to run without secrets outside simulator mode; fill dev secrets inside it."""
         if self.simulator_mode:
+            if "login_rate_per_min" not in self.model_fields_set:
+                self.login_rate_per_min = SIMULATOR_LOGIN_RATE_PER_MIN
             if not self.whatsapp_app_secret.get_secret_value():
                 self.whatsapp_app_secret = SecretStr(SIMULATOR_APP_SECRET)
             if not self.whatsapp_verify_token.get_secret_value():
