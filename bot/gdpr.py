@@ -34,6 +34,8 @@ from bot.inbound import shard_of
 from bot.keys import Keys
 from bot.privacy import subject_hash, wa_id_of
 from bot.whatsapp.redis_replies import entries as stream_entries
+from bot.whatsapp.redis_replies import text as reply_text
+from bot.whatsapp.redis_replies import text_dict
 from facts import LEAD_SLOTS
 
 _BATCH = 200
@@ -100,7 +102,7 @@ class ContactData:
         return ContactExport(
             contact=contact,
             exported_at=datetime.now(tz=UTC),
-            profile=await self.redis.hgetall(self.keys.contact(contact)),  # type: ignore[misc]
+            profile=text_dict(await self.redis.hgetall(self.keys.contact(contact))),  # type: ignore[misc]
             consent_log=await self._stream(self.keys.consent_log(contact)),
             transcript=await self._stream(self.keys.transcript(contact)),
             inbound_queue=await self._inbound_items(contact),
@@ -149,7 +151,7 @@ class ContactData:
         min_id = f"{int(cutoff.timestamp() * 1000)}-0"
         trimmed = 0
         for contact in await self.redis.smembers(self.keys.contacts()):  # type: ignore[misc]
-            key = self.keys.transcript(contact)
+            key = self.keys.transcript(reply_text(contact))
             trimmed += await self.redis.xtrim(key, minid=min_id, approximate=False)
         handoff = await self.handoff.apply_retention(cutoff)
         return RetentionReport(
@@ -242,7 +244,8 @@ class ContactData:
         if needle.search(key):
             return await redis.delete(key), 0
         if kind == "string":
-            return (await redis.delete(key) if needle.search(await redis.get(key) or "") else 0), 0
+            value = reply_text(await redis.get(key))
+            return (await redis.delete(key) if needle.search(value) else 0), 0
         if kind == "hash":
             stored = await redis.hgetall(key)  # type: ignore[misc]
             text = json.dumps(stored, ensure_ascii=False)
