@@ -43,7 +43,8 @@ def hub_url(redis_server: str) -> Iterator[str]:
     app.state.handoff_settings = HandoffSettings(
         redis_url=redis_server, key_prefix=f"{prefix}h:", simulator_mode=True,
         argon2_time_cost=1, argon2_memory_kib=1024, argon2_parallelism=1,
-        check_interval_seconds=3600, outbox_poll_seconds=3600)
+        check_interval_seconds=3600, outbox_poll_seconds=3600,
+        hub_url=f"http://127.0.0.1:{port}", rasa_url=f"http://127.0.0.1:{port}")
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
     thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
     thread.start()
@@ -60,18 +61,17 @@ def hub_url(redis_server: str) -> Iterator[str]:
     client.close()
 
 
-def test_staff_api_never_answers_5xx(hub_url: str) -> None:
-    login = httpx.post(f"{hub_url}/api/staff/auth/login", json=ADMIN, timeout=30)
-    login.raise_for_status()
-    headers = {"Authorization": f"Bearer {login.json()['token']}"}
+def _fuzz(
+    hub_url: str, prefix: str, headers: dict[str, str], skip: str = "-"
+) -> tuple[int, Counter[int], list[str]]:
+    """Generated requests to every operation under ``prefix``: (operations, statuses, 5xx)."""
     schema = schemathesis.openapi.from_url(f"{hub_url}/openapi.json")
     operations = [
         result.ok() for result in schema.get_all_operations()
-        if result.ok().path.startswith("/api/staff")
+        if result.ok().path.startswith(prefix) and not result.ok().path.startswith(skip)
         and (result.ok().method.upper(), result.ok().path) not in EXCLUDED
     ]
-    assert len(operations) >= 25
-    tried: list[int] = []
+    statuses: Counter[int] = Counter()
     errors: list[str] = []
     for operation in operations:
 
@@ -81,13 +81,30 @@ def test_staff_api_never_answers_5xx(hub_url: str) -> None:
         @given(case=operation.as_strategy())
         def fuzz(case: schemathesis.Case) -> None:
             response = case.call(base_url=hub_url, headers=headers, timeout=30)
-            tried.append(response.status_code)
+            statuses[response.status_code] += 1
             if response.status_code >= 500:
                 errors.append(f"{case.method} {case.formatted_path} query={case.query} "
                               f"body={case.body!r:.200} -> {response.status_code} "
                               f"{response.text[:200]}")
 
         fuzz()
-    print(f"schemathesis: {len(operations)} operations, {len(tried)} requests, "
-          f"statuses {sorted(Counter(tried).items())}")
+    print(f"schemathesis {prefix}: {len(operations)} operations, {sum(statuses.values())} "
+          f"requests, statuses {sorted(statuses.items())}")
+    return len(operations), statuses, errors
+
+
+def test_staff_api_never_answers_5xx(hub_url: str) -> None:
+    login = httpx.post(f"{hub_url}/api/staff/auth/login", json=ADMIN, timeout=30)
+    login.raise_for_status()
+    headers = {"Authorization": f"Bearer {login.json()['token']}"}
+    operations, statuses, errors = _fuzz(hub_url, "/api/staff", headers)
+    assert operations >= 25 and sum(statuses.values()) >= operations
+    assert not errors, "\n".join(errors[:20])
+
+
+def test_service_apis_never_answer_5xx(hub_url: str) -> None:
+    """The handoff service API and the hub's internal APIs (contacts, outbound, media...)."""
+    headers = {"Authorization": "Bearer dev-service-token"}  # the simulator's service token
+    operations, statuses, errors = _fuzz(hub_url, "/api/", headers, skip="/api/staff")
+    assert operations >= 20 and sum(statuses.values()) >= operations
     assert not errors, "\n".join(errors[:20])
