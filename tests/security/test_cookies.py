@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from handoff.config import HandoffSettings
@@ -32,3 +35,21 @@ async def test_login_sets_secure_cookie_only_over_https(
         assert ("Secure" in cookie) is secure
         assert "HttpOnly" in cookie and "samesite=lax" in cookie.lower()
         assert "Max-Age=" in cookie, "the session cookie expires with the session"
+
+
+async def test_a_session_past_its_expiry_is_refused_even_if_its_key_survived(
+    hub: HubFactory,
+) -> None:
+    """E.g. a restore from a backup that lost the TTLs: the stored expiry still rules."""
+    async with hub() as (app, http):
+        login = (await http.post("/api/staff/auth/login", json=ADMIN)).json()
+        http.cookies.clear()
+        headers = {"Authorization": f"Bearer {login['token']}"}
+        assert (await http.get("/api/staff/auth/me", headers=headers)).status_code == 200
+        redis, keys = app.state.handoff.redis, app.state.handoff.keys
+        [key] = [k async for k in redis.scan_iter(match=keys.session("*"))]
+        stored = json.loads(await redis.get(key))
+        stored["expires_at"] = (datetime.now(tz=UTC) - timedelta(minutes=1)).isoformat()
+        await redis.set(key, json.dumps(stored))
+        expired = await http.get("/api/staff/auth/me", headers=headers)
+        assert expired.status_code == 401 and "log in again" in expired.json()["detail"]
