@@ -227,46 +227,66 @@ class ContactData:
         """Remove what still mentions the contact under the hub's prefix: (keys, entries)."""
         keys_removed = entries_removed = 0
         async for batch in self._scan(f"{self.keys.prefix}*"):
-            pipe = self.redis.pipeline(transaction=False)
-            for key in batch:
-                pipe.type(key)
-            for key, kind in zip(batch, await pipe.execute(), strict=True):
-                if key == self.keys.gdpr_log():
-                    continue
-                whole, entries = await self._scrub(key, kind, needle)
-                keys_removed += whole
-                entries_removed += entries
+            batch = [key for key in batch if key != self.keys.gdpr_log()]
+            kinds = dict(zip(batch, await self._pipelined(batch, "type"), strict=True))
+            keys_removed += await self._drop_keys(kinds, needle)
+            kept = {key: kind for key, kind in kinds.items() if not needle.search(key)}
+            entries_removed += await self._scrub_streams(
+                [key for key, kind in kept.items() if kind == "stream"], needle
+            )
+            for key, kind in kept.items():
+                if kind in ("list", "set", "zset"):
+                    entries_removed += await self._scrub_collection(key, kind, needle)
         return keys_removed, entries_removed
 
-    async def _scrub(self, key: str, kind: str, needle: re.Pattern[str]) -> tuple[int, int]:
-        """Delete the key if it is about the contact, else the entries that are: (keys, entries)."""
-        redis = self.redis
-        if needle.search(key):
-            return await redis.delete(key), 0
-        if kind == "string":
-            value = reply_text(await redis.get(key))
-            return (await redis.delete(key) if needle.search(value) else 0), 0
-        if kind == "hash":
-            stored = await redis.hgetall(key)  # type: ignore[misc]
-            text = json.dumps(stored, ensure_ascii=False)
-            return (await redis.delete(key) if needle.search(text) else 0), 0
-        if kind == "stream":
-            return 0, await self._scrub_stream(key, needle)
-        if kind in ("list", "set", "zset"):
-            return 0, await self._scrub_collection(key, kind, needle)
-        return 0, 0
+    async def _scrub_streams(self, streams: list[str], needle: re.Pattern[str]) -> int:
+        """Delete the entries naming the contact; first pages of all streams in one trip."""
+        pipe: Any = self.redis.pipeline(transaction=False)
+        for stream in streams:
+            pipe.xrange(stream, count=_STREAM_PAGE)
+        removed = 0
+        for stream, reply in zip(streams, await pipe.execute(), strict=True):
+            page = stream_entries(reply)
+            removed += await self._drop_entries(stream, page, needle)
+            if len(page) == _STREAM_PAGE:
+                removed += await self._scrub_stream(stream, needle, after=page[-1][0])
+        return removed
 
-    async def _scrub_stream(self, key: str, needle: re.Pattern[str]) -> int:
-        removed, start = 0, "-"
+    async def _drop_entries(
+        self, stream: str, page: list[tuple[str, dict[str, str]]], needle: re.Pattern[str]
+    ) -> int:
+        doomed = [
+            entry_id
+            for entry_id, fields in page
+            if needle.search(json.dumps(fields, ensure_ascii=False))
+        ]
+        return int(await self.redis.xdel(stream, *doomed)) if doomed else 0
+
+    async def _pipelined(self, keys: list[str], command: str) -> list[Any]:
+        """One command per key (``type``, ``get``, ``hgetall``) in a single round trip."""
+        pipe: Any = self.redis.pipeline(transaction=False)
+        for key in keys:
+            getattr(pipe, command)(key)
+        return list(await pipe.execute())
+
+    async def _drop_keys(self, kinds: dict[str, str], needle: re.Pattern[str]) -> int:
+        """Delete keys named after the contact and string / hash keys whose value names it."""
+        doomed = [key for key in kinds if needle.search(key)]
+        for kind, command in (("string", "get"), ("hash", "hgetall")):
+            keys = [key for key, found in kinds.items() if found == kind and key not in doomed]
+            values = await self._pipelined(keys, command)
+            doomed += [
+                key
+                for key, value in zip(keys, values, strict=True)
+                if needle.search(json.dumps(value, ensure_ascii=False, default=str))
+            ]
+        return int(await self.redis.delete(*doomed)) if doomed else 0
+
+    async def _scrub_stream(self, key: str, needle: re.Pattern[str], after: str) -> int:
+        removed, start = 0, "(" + after
         while True:
             page = stream_entries(await self.redis.xrange(key, min=start, count=_STREAM_PAGE))
-            doomed = [
-                entry_id
-                for entry_id, fields in page
-                if needle.search(json.dumps(fields, ensure_ascii=False))
-            ]
-            if doomed:
-                removed += await self.redis.xdel(key, *doomed)
+            removed += await self._drop_entries(key, page, needle)
             if len(page) < _STREAM_PAGE:
                 return removed
             start = "(" + page[-1][0]
