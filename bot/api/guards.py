@@ -133,7 +133,7 @@ class RateLimit:
         key = self.keys.ip_window(limit.scope, ip, window)
         redis: Any = scope["app"].state.redis
         try:
-            pipe = redis.pipeline(transaction=True)
+            pipe = redis.pipeline(transaction=False)  # EXPIRE is repeated: no MULTI needed
             pipe.incr(key)
             pipe.expire(key, WINDOW_S * 2)
             count, _ = await pipe.execute()
