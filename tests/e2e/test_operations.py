@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -82,18 +83,18 @@ async def test_log_lines_of_a_message_carry_its_conversation_and_no_number(
     assert customer_en.contact not in written and customer_en.contact[-9:] not in written
 
 
-@pytest.fixture
-async def lonely_hub(
-    redis_server: str, key_prefix: str, redis: Redis
+@asynccontextmanager
+async def _hub(
+    redis_url: str, key_prefix: str, rasa_url: str, actions_url: str
 ) -> AsyncIterator[httpx.AsyncClient]:
-    """A hub (test Redis, own key prefix) whose Rasa and action server URLs answer nothing."""
+    """A hub (test Redis, own key prefix, workers off) with the given Rasa and action server."""
     dead = f"http://127.0.0.1:{free_port()}"
-    settings = Settings(redis_url=redis_server, key_prefix=key_prefix, rasa_url=dead,
-                        actions_url=dead, public_url=dead, run_workers=False,
+    settings = Settings(redis_url=redis_url, key_prefix=key_prefix, rasa_url=rasa_url,
+                        actions_url=actions_url, public_url=dead, run_workers=False,
                         retention_interval_s=0)
     app = create_app(settings)
     app.state.handoff_settings = HandoffSettings(
-        redis_url=redis_server, key_prefix=f"{key_prefix}h:", hub_url=dead, rasa_url=dead,
+        redis_url=redis_url, key_prefix=f"{key_prefix}h:", hub_url=dead, rasa_url=dead,
         check_interval_seconds=3600, outbox_poll_seconds=3600)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
@@ -101,13 +102,20 @@ async def lonely_hub(
             yield http
 
 
+@pytest.mark.parametrize("down", [("rasa",), ("actions",), ("rasa", "actions")])
 async def test_readyz_is_503_naming_what_is_down(
-    lonely_hub: httpx.AsyncClient, player: Player, hub_settings: Settings
+    down: tuple[str, ...], stack: Stack, redis_server: str, key_prefix: str, redis: Redis,
+    player: Player, hub_settings: Settings,
 ) -> None:
     ready = await player._http.get(f"{hub_settings.public_url}/readyz")
     assert ready.status_code == 200
     assert ready.json() == {"redis": True, "rasa": True, "actions": True}
-    down = await lonely_hub.get("/readyz")
-    assert down.status_code == 503
-    assert down.json() == {"redis": True, "rasa": False, "actions": False}
-    assert (await lonely_hub.get("/healthz")).status_code == 200
+    dead = f"http://127.0.0.1:{free_port()}"
+    rasa = dead if "rasa" in down else f"http://127.0.0.1:{stack.ports.rasa}"
+    actions = dead if "actions" in down else f"http://127.0.0.1:{stack.ports.actions}"
+    async with _hub(redis_server, key_prefix, rasa, actions) as http:
+        answer = await http.get("/readyz")
+        assert answer.status_code == 503
+        assert answer.json() == {"redis": True, **{name: name not in down
+                                                    for name in ("rasa", "actions")}}
+        assert (await http.get("/healthz")).status_code == 200
