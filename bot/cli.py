@@ -132,6 +132,7 @@ def worker() -> None:
 
 def _mount_package_apps() -> None:
     """Sub-commands of the other packages."""
+    from bot.gdpr_cli import gdpr_app
     from bot.outbound_cli import outbound_app
     from handoff.cli import users_app
     from knowledge_base.cli import eval_faq_command, kb_app
@@ -139,6 +140,7 @@ def _mount_package_apps() -> None:
     app.add_typer(kb_app, name="kb")
     app.add_typer(users_app, name="users")
     app.add_typer(outbound_app, name="outbound")
+    app.add_typer(gdpr_app, name="gdpr")
     eval_app.command("faq")(eval_faq_command)
 
 

@@ -1,5 +1,7 @@
 """Settings of the hub process (environment variables prefixed ``BOT_`` and ``.env``)."""
 
+import hashlib
+import hmac
 from functools import lru_cache
 from typing import Self
 
@@ -9,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 SIMULATOR_APP_SECRET = "simulator-app-secret"
 SIMULATOR_VERIFY_TOKEN = "simulator-verify-token"
 SIMULATOR_SERVICE_TOKEN = "dev-service-token"
+SIMULATOR_LOGIN_RATE_PER_MIN = 600
 
 
 class Settings(BaseSettings):
@@ -56,6 +59,32 @@ class Settings(BaseSettings):
     rate_limit_per_s: float = 80.0
     wait_notice_after_s: float = 20.0
     default_language: str = "it"
+    gdpr_salt: SecretStr = Field(
+        default=SecretStr(""),
+        description="Key of the pseudonyms (log conversation ids, erasure records); "
+        "empty = derived from the app secret.",
+    )
+    retention_days: int = Field(
+        default=90, ge=1, description="Transcripts, Rasa trackers and resolved tickets expire."
+    )
+    retention_interval_s: float = Field(
+        default=3600.0, ge=0, description="How often the hub applies retention (0 = never)."
+    )
+    rasa_key_prefix: str = Field(
+        default="rasa:", description="Prefix of Rasa's tracker and lock store keys (endpoints.yml)."
+    )
+    webhook_rate_per_min: int = Field(
+        default=30_000, ge=1, description="Webhook requests per minute per source IP (429 above)."
+    )
+    login_rate_per_min: int = Field(
+        default=20,
+        ge=1,
+        description="Staff login attempts per minute per source IP (429 above); "
+        f"{SIMULATOR_LOGIN_RATE_PER_MIN} in simulator mode unless set (tests log in often).",
+    )
+    trust_forwarded_for: bool = Field(
+        default=False, description="Take the client IP from X-Forwarded-For (behind a proxy)."
+    )
     fake_cloud_statuses: str = Field(
         default="sent,delivered,read",
         description="Statuses the fake Cloud API posts back for each message, in order.",
@@ -68,6 +97,8 @@ class Settings(BaseSettings):
     def _fill_simulator_defaults(self) -> Self:
         """Refuse to run without secrets outside simulator mode; fill dev secrets inside it."""
         if self.simulator_mode:
+            if "login_rate_per_min" not in self.model_fields_set:
+                self.login_rate_per_min = SIMULATOR_LOGIN_RATE_PER_MIN
             if not self.whatsapp_app_secret.get_secret_value():
                 self.whatsapp_app_secret = SecretStr(SIMULATOR_APP_SECRET)
             if not self.whatsapp_verify_token.get_secret_value():
@@ -86,6 +117,15 @@ class Settings(BaseSettings):
             names = ", ".join(f"BOT_{name.upper()}" for name in missing)
             raise ValueError(f"{names} must be set when BOT_SIMULATOR_MODE=false; add them to .env")
         return self
+
+    @property
+    def pseudonym_key(self) -> bytes:
+        """Key of the HMAC pseudonyms of contacts (``BOT_GDPR_SALT`` or the app secret)."""
+        salt = self.gdpr_salt.get_secret_value()
+        if salt:
+            return salt.encode()
+        secret = self.whatsapp_app_secret.get_secret_value().encode()
+        return hmac.new(secret, b"wabot-pseudonyms", hashlib.sha256).digest()
 
     @property
     def cloud_api_base(self) -> str:

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from redis.asyncio import Redis
 
 from bot.keys import Keys
+from bot.metrics import MESSAGES_IN
 from bot.whatsapp.models import (
     Envelope,
     Message,
@@ -150,6 +151,8 @@ async def enqueue(
         str(dedupe_ttl_s),
         item.model_dump_json(),
     )
+    if added:
+        MESSAGES_IN.labels(type=item.type.value).inc()
     return bool(added)
 
 
@@ -172,7 +175,11 @@ async def enqueue_all(
             str(dedupe_ttl_s),
             item.model_dump_json(),
         )
-    return sum(int(bool(added)) for added in await pipe.execute())
+    results = await pipe.execute()
+    for item, added in zip(items, results, strict=True):
+        if added:
+            MESSAGES_IN.labels(type=item.type.value).inc()
+    return sum(int(bool(added)) for added in results)
 
 
 def now_utc() -> datetime:

@@ -69,6 +69,14 @@ class Keys:
         """Set of every contact id the hub has seen (for export, retention, reports)."""
         return f"{self.prefix}contacts"
 
+    def gdpr_log(self) -> str:
+        """Stream of GDPR exports and erasures: action, contact's salted hash, actor, counts."""
+        return f"{self.prefix}gdpr:log"
+
+    def ip_window(self, scope: str, ip: str, window: int) -> str:
+        """Request counter of one source IP in one fixed window (rate limits, with a TTL)."""
+        return f"{self.prefix}ratelimit:{scope}:{ip}:{window}"
+
     def rate_bucket(self, phone_number_id: str) -> str:
         """Token bucket of the per-number Cloud API throughput."""
         return f"{self.prefix}bucket:{phone_number_id}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
@@ -9,10 +10,12 @@ from typing import Annotated, Any
 import structlog
 from fastapi import Depends, FastAPI
 
+from bot.api.guards import BodyLimit, RateLimit, body_limit_for
 from bot.api.routes import (
     contacts,
     dead_letters,
     fake_cloud,
+    gdpr,
     health,
     kb,
     media,
@@ -22,7 +25,10 @@ from bot.api.routes import (
     webhook,
 )
 from bot.config import Settings, get_settings
+from bot.gdpr import ContactData
+from bot.keys import Keys
 from bot.logging import configure_logging
+from bot.retention import run_retention_forever
 from bot.runtime import Runtime
 from bot.web import install as install_web_pages
 from handoff.api import Role, require_role
@@ -49,11 +55,17 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     state.keys, state.redis, state.http = runtime.keys, runtime.redis, runtime.http
     state.rasa, state.whatsapp = runtime.rasa, runtime.whatsapp
     state.background = set()
+    state.contact_data = ContactData(
+        redis=runtime.redis, keys=runtime.keys, settings=settings, handoff=runtime.handoff
+    )
     async with handoff_lifespan(app):
         if settings.handoff_base.rstrip("/") == settings.public_url.rstrip("/"):
             runtime.handoff.use_local(app.state.handoff.tickets)  # the service is this process
         if settings.run_workers:
             runtime.start_workers()
+        if settings.retention_interval_s > 0:
+            retention = run_retention_forever(state.contact_data, settings.retention_interval_s)
+            state.background.add(asyncio.create_task(retention, name="retention"))
         log.info("hub.started", simulator=settings.simulator_mode, url=settings.public_url)
         try:
             yield
@@ -69,7 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     configure_logging()
     app = FastAPI(title="wabot hub", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
-    for module in (health, webhook, outbound, contacts, media, dead_letters, templates, kb):
+    for module in (health, webhook, outbound, contacts, media, dead_letters, templates, kb, gdpr):
         app.include_router(module.router)
     app.dependency_overrides[kb.get_kb_editor] = _staff_editor
     if settings.simulator_mode:
@@ -77,4 +89,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(simulator.router)
     app.include_router(handoff_router)
     install_web_pages(app)
+    app.add_middleware(RateLimit, settings=settings, keys=Keys(settings.key_prefix))
+    app.add_middleware(BodyLimit, limit_for=body_limit_for(settings))
     return app

@@ -23,9 +23,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
+from bot import metrics
 from bot.clients.whatsapp import PAIR_RATE_LIMIT, WhatsAppClient, WhatsAppError
 from bot.inbound import shard_of
 from bot.keys import Keys
+from bot.privacy import conversation_context
 from bot.whatsapp import payloads
 from bot.whatsapp import redis_replies as replies
 from bot.whatsapp.consent import ConsentState, is_opted_out, record_consent
@@ -150,6 +152,7 @@ class OutboundMessage(BaseModel):
     ticket_id: str | None = None
     in_reply_to: str | None = None
     created_at: datetime = Field(default_factory=lambda: datetime.now(tz=UTC))
+    accepted_at: datetime | None = None  # when the webhook accepted the message answered
 
 
 class DeadLetter(BaseModel):
@@ -341,6 +344,7 @@ async def dead_letter(
 ) -> None:
     """Mark the message dead and list it in the dead-letter stream."""
     log.error("outbound.dead_letter", message_id=message.id, code=code, status=status)
+    metrics.DEAD_LETTERED.inc()
     now = datetime.now(tz=UTC).isoformat()
     pipe = redis.pipeline(transaction=True)
     pipe.hset(
@@ -447,6 +451,7 @@ class Sender:
         templates: TemplateCatalog | None = None,
         ttl_s: int = 14 * 24 * 3600,
         inflight_grace_s: float = 15.0,
+        pseudonym_key: bytes = b"",
     ) -> None:
         self._redis = redis
         self._client = client
@@ -459,6 +464,7 @@ class Sender:
         self._templates = templates or cached_catalog()
         self._ttl_s = ttl_s
         self._inflight_grace_s = inflight_grace_s
+        self._pseudonym_key = pseudonym_key
 
     async def handle(self, fields: dict[str, str]) -> None:
         """Deliver one queued message exactly once (skip it when already handled)."""
@@ -475,7 +481,8 @@ class Sender:
         if not stored or stored.get("status") in DONE:
             return
         message = OutboundMessage.model_validate_json(stored["message"])
-        await self._process(message, key, stored, contact)
+        with conversation_context(message.to, self._pseudonym_key):
+            await self._process(message, key, stored, contact)
 
     async def _process(
         self,
@@ -653,6 +660,7 @@ class Sender:
         pipe.set(self._keys.wamid_to_message(wamid), message.id, ex=ttl)
         pipe.xadd(self._keys.transcript(message.to), _transcript_fields(message, wamid, index))
         await pipe.execute()
+        metrics.observe_sent(message.origin, message.accepted_at if index == 0 else None)
 
 
 def _transcript_fields(message: OutboundMessage, wamid: str, index: int) -> replies.Fields:

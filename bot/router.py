@@ -18,9 +18,11 @@ from bot.config import Settings
 from bot.inbound import InboundItem
 from bot.keys import Keys
 from bot.language import detect_language
+from bot.privacy import conversation_context
 from bot.replies import canned_reply
 from bot.whatsapp.models import MessageType
 from bot.whatsapp.redis_replies import Fields
+from bot.worker import ENTRY_ID_FIELD
 
 log = structlog.get_logger(__name__)
 
@@ -78,6 +80,10 @@ class Router:
     async def handle(self, fields: dict[str, str]) -> None:
         """Worker entry point: idempotent per inbound ``wamid``."""
         item = InboundItem.model_validate_json(fields["item"])
+        with conversation_context(item.contact, self.settings.pseudonym_key):
+            await self._handle(item, accepted_at(fields))
+
+    async def _handle(self, item: InboundItem, accepted: datetime | None) -> None:
         pipe = self.redis.pipeline(transaction=False)
         pipe.exists(self.keys.done(item.wamid))
         pipe.hmget(self.keys.contact(item.contact), ["language", "window_from"])
@@ -86,7 +92,10 @@ class Router:
         if done:
             return
         language = await self._remember_contact(item, current, window)
-        replies = await self._route(item, language, stored)
+        replies = [
+            reply.model_copy(update={"accepted_at": accepted})
+            for reply in await self._route(item, language, stored)
+        ]
         pipe = self.redis.pipeline(transaction=False)
         for message in replies:  # idempotent per reply id, then the message is done
             outbound.enqueue_in(
@@ -98,6 +107,7 @@ class Router:
             )
         pipe.set(self.keys.done(item.wamid), "1", ex=self.settings.dedupe_ttl_s)
         await pipe.execute()
+        log.info("message.routed", type=item.type.value, replies=len(replies))
 
     async def _route(
         self, item: InboundItem, language: str, stored: str | None = None
@@ -232,6 +242,13 @@ class Router:
         if self.settings.simulator_mode:
             return datetime.now(tz=UTC).isoformat()
         return item.sent_at.isoformat()
+
+
+def accepted_at(fields: dict[str, str]) -> datetime | None:
+    """When the webhook accepted the message: the time part of its stream entry id."""
+    entry_id = fields.get(ENTRY_ID_FIELD, "")
+    millis = entry_id.partition("-")[0]
+    return datetime.fromtimestamp(int(millis) / 1000, tz=UTC) if millis.isdigit() else None
 
 
 def _customer_fields(item: InboundItem) -> Fields:

@@ -75,6 +75,7 @@ class Runtime:
             max_attempts=settings.send_max_attempts,
             backoff_base_s=settings.send_backoff_base_s,
             backoff_max_s=settings.send_backoff_max_s,
+            pseudonym_key=settings.pseudonym_key,
         )
         self.workers = [
             ShardWorker(

@@ -57,6 +57,11 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
+def tracker_ttl_s() -> str:
+    """Rasa trackers expire after the retention period (``BOT_RETENTION_DAYS``, default 90)."""
+    return str(int(os.environ.get("BOT_RETENTION_DAYS", "90")) * 24 * 3600)
+
+
 def redis_answers(url: str) -> bool:
     """True when a Redis server answers PING at ``url``."""
     parsed = urlparse(url)
@@ -99,7 +104,7 @@ class Stack:
             "RASA_REDIS_HOST": parsed.hostname or "127.0.0.1",
             "RASA_REDIS_PORT": str(parsed.port or 6379),
             "RASA_REDIS_DB": db,
-            "RASA_TRACKER_TTL_S": os.environ.get("RASA_TRACKER_TTL_S", str(90 * 24 * 3600)),
+            "RASA_TRACKER_TTL_S": os.environ.get("RASA_TRACKER_TTL_S", tracker_ttl_s()),
             "RASA_ACTION_ENDPOINT": f"http://127.0.0.1:{self.ports.actions}/webhook",
             "BOT_PUBLIC_URL": hub,
             "BOT_RASA_URL": f"http://127.0.0.1:{self.ports.rasa}",

@@ -29,6 +29,7 @@ log = structlog.get_logger(__name__)
 Handler = Callable[[dict[str, str]], Awaitable[None]]
 
 GROUP = "workers"
+ENTRY_ID_FIELD = "_entry_id"  # added to the fields handed to handlers (latency metrics)
 
 _RENEW_IF_MINE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -194,5 +195,5 @@ class ShardWorker:
                     last_id = ">"
                 continue
             for entry_id, fields in entries:
-                await self._handler(fields)
+                await self._handler({**fields, ENTRY_ID_FIELD: entry_id})
                 await self._redis.xack(stream, GROUP, entry_id)

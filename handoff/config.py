@@ -57,7 +57,14 @@ class HandoffSettings(BaseSettings):
     session_cookie_name: str = "wabot_session"
     csrf_cookie_name: str = "wabot_csrf"
     csrf_header_name: str = "X-CSRF-Token"
-    cookie_secure: bool = False
+    cookie_secure: bool | None = Field(
+        default=None, description="Secure cookies; unset = when the public URL is https."
+    )
+    public_url: str = Field(
+        default="",
+        validation_alias=AliasChoices("HANDOFF_PUBLIC_URL", "BOT_PUBLIC_URL"),
+        description="URL staff browsers use (the hub's public URL).",
+    )
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_kib: int = Field(default=65536, ge=8)
     argon2_parallelism: int = Field(default=4, ge=1)
@@ -106,6 +113,13 @@ class HandoffSettings(BaseSettings):
                 "HANDOFF_SESSION_SECRET in .env to a long random string"
             )
         return self
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies only over HTTPS when staff reach the console over HTTPS."""
+        if self.cookie_secure is not None:
+            return self.cookie_secure
+        return any(url.startswith("https://") for url in (self.public_url, self.hub_url))
 
     @property
     def outbound_token(self) -> str:

@@ -233,6 +233,20 @@ class ContactErased(ApiModel):
     audit_entries: int
 
 
+class ContactExport(ApiModel):
+    """Everything the handoff service holds about one contact (GDPR export)."""
+
+    phone: str
+    tickets: list[Ticket]
+    audit: list[AuditEntry]
+
+
+class RetentionRequest(ApiModel):
+    """Erase tickets resolved before a time (the caller's retention cutoff)."""
+
+    resolved_before: AwareDatetime
+
+
 class CustomerMessageAccepted(ApiModel):
     """Answer to ``CustomerMessageIn``."""
 

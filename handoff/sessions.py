@@ -92,6 +92,8 @@ class SessionService:
         if raw is None:
             return None
         session = Session.model_validate_json(raw)
+        if session.expires_at <= datetime.now(UTC):  # the TTL is the rule, this the backstop
+            return None
         user = await self.directory.get(session.username)
         if user is None or user.disabled:
             return None

@@ -20,6 +20,7 @@ from redis.exceptions import WatchError
 
 from handoff.errors import ConflictError, NotFoundError
 from handoff.keys import Keys
+from handoff.metrics import observe_change
 from handoff.models import (
     AuditEntry,
     HistoryEntry,
@@ -114,6 +115,7 @@ class TicketStore:
                     pipe.multi()
                     self._write(pipe, old, change)
                     await pipe.execute()
+                    _observe(change)
                     return change, old is None
             except WatchError:
                 await _backoff(attempt)
@@ -140,6 +142,7 @@ class TicketStore:
                     pipe.multi()
                     self._write(pipe, old, change)
                     await pipe.execute()
+                    _observe(change)
                     return change
             except WatchError:
                 await _backoff(attempt)
@@ -238,28 +241,50 @@ class TicketStore:
         )
         return as_text(entry_id)
 
+    async def contact_audit(self, phone: str) -> list[AuditEntry]:
+        """Every audit entry of the contact's tickets, oldest first (GDPR export)."""
+        ids = set(as_texts(await self.redis.zrange(self.keys.contact_tickets(phone), 0, -1)))
+        rows: list[Any] = await self.redis.xrange(self.keys.audit()) or []
+        return [
+            _audit_entry(entry_id, fields)
+            for entry_id, fields in rows
+            if _field(fields, "ticket_id") in ids
+        ]
+
     async def erase_contact(self, phone: str, actor: str) -> tuple[int, int]:
         """GDPR erasure: the contact's tickets, indexes and audit entries; one tombstone stays."""
-        keys = self.keys
-        ids = as_texts(await self.redis.zrange(keys.contact_tickets(phone), 0, -1))
+        ids = as_texts(await self.redis.zrange(self.keys.contact_tickets(phone), 0, -1))
         tickets = await self.get_many(ids)
-        wanted = set(ids)
+        erased = await self._erase_tickets(
+            tickets, actor, extra_keys=[self.keys.gate(phone), self.keys.contact_tickets(phone)]
+        )
+        await self._purge_jobs(phone)
+        return erased
+
+    async def erase_resolved_before(self, cutoff: datetime, actor: str) -> tuple[int, int]:
+        """Retention: erase resolved tickets whose resolution is older than ``cutoff``."""
+        ids = as_texts(
+            await self.redis.zrangebyscore(self.keys.tickets_all(), "-inf", epoch_ms(cutoff))
+        )
+        old = [
+            ticket
+            for ticket in await self.get_many(ids)
+            if not ticket.status.is_open and (ticket.resolved_at or ticket.updated_at) < cutoff
+        ]
+        return await self._erase_tickets(old, actor, extra_keys=[])
+
+    async def _erase_tickets(
+        self, tickets: list[Ticket], actor: str, extra_keys: list[str]
+    ) -> tuple[int, int]:
+        """Delete tickets, their indexes and audit entries atomically; add one tombstone."""
+        keys, wanted = self.keys, {ticket.id for ticket in tickets}
         rows: list[Any] = await self.redis.xrange(keys.audit()) or []
         audit_ids = [as_text(i) for i, fields in rows if _field(fields, "ticket_id") in wanted]
         async with self.redis.pipeline(transaction=True) as pipe:
             for ticket in tickets:
-                pipe.delete(keys.ticket(ticket.id))
-                for index in (keys.tickets_all(), keys.tickets_open(), keys.leads()):
-                    pipe.zrem(index, ticket.id)
-                for index in (
-                    keys.sla_pending(),
-                    keys.escalation_pending(),
-                    keys.queue(ticket.team),
-                ):
-                    pipe.zrem(index, ticket.id)
-                if ticket.assignee:
-                    pipe.srem(keys.agent_tickets(ticket.assignee), ticket.id)
-            pipe.delete(keys.gate(phone), keys.contact_tickets(phone))
+                self._unindex(pipe, ticket)
+            if extra_keys:
+                pipe.delete(*extra_keys)
             if audit_ids:
                 pipe.xdel(keys.audit(), *audit_ids)
             tombstone = HistoryEntry(
@@ -272,6 +297,42 @@ class TicketStore:
             await pipe.execute()
         return len(tickets), len(audit_ids)
 
+    def _unindex(self, pipe: aioredis.client.Pipeline, ticket: Ticket) -> None:
+        """Queue the deletion of one ticket and its entries in every index."""
+        keys = self.keys
+        pipe.delete(keys.ticket(ticket.id))
+        for index in (
+            keys.tickets_all(),
+            keys.tickets_open(),
+            keys.leads(),
+            keys.sla_pending(),
+            keys.escalation_pending(),
+            keys.queue(ticket.team),
+            keys.contact_tickets(ticket.contact.phone),
+        ):
+            pipe.zrem(index, ticket.id)
+        if ticket.assignee:
+            pipe.srem(keys.agent_tickets(ticket.assignee), ticket.id)
+
+    async def _purge_jobs(self, phone: str) -> None:
+        """Drop outbox jobs and dead letters that mention the contact (pending CRM/Rasa work)."""
+        needles = (phone, phone.lstrip("+"))
+        for kind in ("crm", "rasa", "outbound"):
+            jobs = as_texts(await self.redis.zrange(self.keys.outbox(kind), 0, -1))
+            doomed = [job for job in jobs if any(n in job for n in needles)]
+            if doomed:
+                await self.redis.zrem(self.keys.outbox(kind), *doomed)
+            dead = as_texts(await self.redis.lrange(self.keys.dead_letter(kind), 0, -1))
+            for job in {job for job in dead if any(n in job for n in needles)}:
+                await self.redis.lrem(self.keys.dead_letter(kind), 0, job)
+
+
+def _observe(change: Change) -> None:
+    """Metrics of a committed change (after EXEC, so a retried transaction counts once)."""
+    ticket = change.ticket
+    reason = ticket.reasons[0].value if ticket.reasons else "unknown"
+    events = [entry.event for entry in change.entries]
+    observe_change(events, reason, ticket.team, change.counters)
 
 
 def _check_gate(old: Ticket, new: Ticket, gate_owner: str | None) -> None:

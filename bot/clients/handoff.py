@@ -98,3 +98,29 @@ class HandoffClient:
             raise HandoffUnavailableError(f"handoff answered {response.status_code}")
         response.raise_for_status()
         return True
+
+    async def export_contact(self, contact: str) -> dict[str, Any]:
+        """The contact's tickets and audit entries as the handoff service exports them."""
+        url = f"{self._base}/api/handoff/conversations/+{contact}/export"
+        return await self._json("GET", url)
+
+    async def erase_contact(self, contact: str, actor: str) -> dict[str, Any]:
+        """Erase the contact's tickets and audit entries; returns the counts."""
+        url = f"{self._base}/api/handoff/conversations/+{contact}"
+        return await self._json("DELETE", url, params={"actor": actor})
+
+    async def apply_retention(self, cutoff: datetime) -> dict[str, Any]:
+        """Erase tickets resolved before ``cutoff``; returns the counts."""
+        url = f"{self._base}/api/handoff/retention"
+        return await self._json("POST", url, json={"resolved_before": cutoff.isoformat()})
+
+    async def _json(self, method: str, url: str, **kwargs: Any) -> dict[str, Any]:
+        try:
+            response = await self._http.request(method, url, headers=self._headers, **kwargs)
+        except httpx.TransportError as exc:
+            raise HandoffUnavailableError(repr(exc)) from exc
+        if response.status_code >= 500:
+            raise HandoffUnavailableError(f"handoff answered {response.status_code}")
+        response.raise_for_status()
+        body: dict[str, Any] = response.json()
+        return body

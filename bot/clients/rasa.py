@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
+
+from bot.metrics import RASA_LATENCY
 
 
 class RasaUnavailableError(RuntimeError):
@@ -42,6 +45,7 @@ class RasaClient:
     async def send(self, *, sender: str, text: str, metadata: dict[str, Any]) -> list[RasaReply]:
         """Send one user message and return the bot's replies."""
         body = {"sender": sender, "message": text, "metadata": metadata}
+        started = time.perf_counter()
         try:
             response = await self._http.post(f"{self._base}/webhooks/rest/webhook", json=body)
         except httpx.TransportError as exc:
@@ -49,6 +53,7 @@ class RasaClient:
         if response.status_code >= 500 or response.status_code == 429:
             raise RasaUnavailableError(f"Rasa answered {response.status_code}")
         response.raise_for_status()
+        RASA_LATENCY.observe(time.perf_counter() - started)
         return [RasaReply.model_validate(reply) for reply in response.json()]
 
     async def tracker(self, sender: str) -> dict[str, Any]:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, HTTPException, Request, Response, status
+from fastapi.responses import PlainTextResponse
 from redis.exceptions import RedisError
+
+from bot.metrics import render
 
 router = APIRouter(tags=["health"])
 
@@ -12,6 +15,17 @@ router = APIRouter(tags=["health"])
 async def healthz() -> dict[str, str]:
     """The process is up."""
     return {"status": "ok"}
+
+
+@router.get("/metrics", response_class=PlainTextResponse)
+async def metrics(request: Request) -> Response:
+    """Prometheus metrics of the hub and the handoff service (text exposition format)."""
+    state = request.app.state
+    try:
+        body, content_type = await render(state.redis, state.keys, state.settings)
+    except RedisError as exc:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"Redis: {exc}") from exc
+    return Response(content=body, media_type=content_type)
 
 
 @router.get("/readyz")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request, Response, status
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path, Request, Response, status
 
 from bot.api.deps import ServiceDep
 from bot.clients.whatsapp import WhatsAppClient, WhatsAppError
@@ -10,8 +12,13 @@ from bot.clients.whatsapp import WhatsAppClient, WhatsAppError
 router = APIRouter(prefix="/api/media", tags=["media"])
 
 
+MediaId = Annotated[
+    str, Path(pattern=r"^[A-Za-z0-9._-]{1,128}$", description="The Cloud API's media id")
+]
+
+
 @router.get("/{media_id}")
-async def download(media_id: str, _: ServiceDep, request: Request) -> Response:
+async def download(media_id: MediaId, _: ServiceDep, request: Request) -> Response:
     """The media bytes with their MIME type (Meta's URL is short-lived, so fetch on demand)."""
     whatsapp: WhatsAppClient = request.app.state.whatsapp
     try:

@@ -16,6 +16,7 @@ from bot import inbound
 from bot.api.deps import SettingsDep
 from bot.config import Settings
 from bot.keys import Keys
+from bot.metrics import WEBHOOK_LATENCY
 from bot.statuses import apply_status
 from bot.whatsapp.consent import apply_preference
 from bot.whatsapp.models import Envelope
@@ -110,6 +111,11 @@ async def receive(
     signature: Annotated[str | None, Header(alias="X-Hub-Signature-256")] = None,
 ) -> dict[str, int]:
     """Accept one delivery: 200 once its messages are safely in the inbound streams."""
+    with WEBHOOK_LATENCY.time():
+        return await _receive(request, signature)
+
+
+async def _receive(request: Request, signature: str | None) -> dict[str, int]:
     settings, redis, keys = hot_path_state(request)
     body = await _read_body(request, settings.max_body_bytes)
     secret = settings.whatsapp_app_secret.get_secret_value()

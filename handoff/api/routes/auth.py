@@ -20,7 +20,7 @@ def set_session_cookies(
 ) -> None:
     """The session cookie (HttpOnly) and the CSRF cookie of a new session (API and pages)."""
     max_age = settings.session_ttl_minutes * 60
-    common = {"max_age": max_age, "secure": settings.cookie_secure, "samesite": "lax", "path": "/"}
+    common = {"max_age": max_age, "secure": settings.secure_cookies, "samesite": "lax", "path": "/"}
     response.set_cookie(settings.session_cookie_name, token, httponly=True, **common)  # type: ignore[arg-type]
     response.set_cookie(settings.csrf_cookie_name, session.csrf_token, httponly=False, **common)  # type: ignore[arg-type]
 
