@@ -26,14 +26,13 @@ from bot.privacy import conversation_id, subject_hash
 from bot.simulate import Player
 from bot.simulator import preference_envelope, webhook_request
 from bot.stack import Stack
-from tests.e2e.helpers import Customer
-from tests.e2e.test_handoff_flow import ADMIN, _agent, _login
+from tests.e2e.helpers import ADMIN, Customer, new_agent, staff_login
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 async def _supervisor(http: httpx.AsyncClient, base: str) -> dict[str, str]:
-    admin = await _login(http, base, ADMIN)
+    admin = await staff_login(http, base, ADMIN)
     username = f"sup{os.urandom(3).hex()}"
     password = os.urandom(9).hex()
     created = await http.post(
@@ -43,7 +42,7 @@ async def _supervisor(http: httpx.AsyncClient, base: str) -> dict[str, str]:
               "teams": ["sales", "rentals", "support"], "areas": []},
     )
     created.raise_for_status()
-    return await _login(http, base, {"username": username, "password": password})
+    return await staff_login(http, base, {"username": username, "password": password})
 
 
 def _email(customer: Customer) -> str:
@@ -68,7 +67,7 @@ async def _play_conversation(customer: Customer, player: Player) -> str:
     assert len(tickets) == 1, "the handoff opened a ticket"
     ticket_id = str(tickets[0]["id"])
     http, base = player._http, player._settings.public_url
-    agent = await _agent(http, base)
+    agent = await new_agent(http, base)
     assert (await http.post(f"{base}/api/staff/tickets/{ticket_id}/claim",
                             headers=agent)).status_code == 200
     reply = await http.post(f"{base}/api/staff/tickets/{ticket_id}/reply", headers=agent,
@@ -193,7 +192,7 @@ async def test_gdpr_api_refuses_a_bad_number_and_non_supervisors(
     supervisor = await _supervisor(http, base)
     bad = await http.get(f"{base}/api/staff/gdpr/not-a-phone", headers=supervisor)
     assert bad.status_code == 422 and "phone number" in bad.json()["detail"]
-    agent = await _agent(http, base)
+    agent = await new_agent(http, base)
     assert (await http.delete(f"{base}/api/staff/gdpr/+393330000000",
                               headers=agent)).status_code == 403
     async with httpx.AsyncClient(timeout=30) as anonymous:
