@@ -12,14 +12,14 @@ from typing import Annotated
 from fastapi import Depends, Header, HTTPException, Request, status
 from redis.asyncio import Redis
 
-from bot.config import Settings
+from bot.config import Settings, get_settings
 from bot.keys import Keys
 
 
 async def get_app_settings(request: Request) -> Settings:
-    """The hub's settings (``create_app`` puts them on ``app.state``)."""
-    settings: Settings = request.app.state.settings
-    return settings
+    """The hub's settings (``create_app`` puts them on ``app.state``), else the environment's."""
+    settings: Settings | None = getattr(request.app.state, "settings", None)
+    return settings if settings is not None else get_settings()
 
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]

@@ -5,7 +5,7 @@ The hub does ``app.include_router(router)`` and, inside its own lifespan,
 ``Depends(require_role(Role.editor))`` or ``StaffDep`` (any logged-in staff user).
 """
 
-from handoff.api.deps import StaffDep, get_state, require_role, require_service
+from handoff.api.deps import StaffDep, get_state, require_role, require_service, state_of
 from handoff.api.main import create_app, lifespan, router
 from handoff.api.state import HandoffState
 from handoff.config import HandoffSettings, get_settings
@@ -21,6 +21,7 @@ __all__ = [
     "create_app",
     "get_settings",
     "get_state",
+    "state_of",
     "lifespan",
     "require_role",
     "require_service",

@@ -15,12 +15,17 @@ from handoff.sessions import Session
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-async def get_state(request: Request) -> HandoffState:
+def state_of(request: Request) -> HandoffState:
     """The running service (set by ``handoff.api.lifespan``)."""
     state: HandoffState | None = getattr(request.app.state, "handoff", None)
     if state is None:
         raise RuntimeError("handoff is not started; enter handoff.api.lifespan(app) in the app")
     return state
+
+
+async def get_state(request: Request) -> HandoffState:
+    """``state_of`` as a dependency (async: no thread-pool hop per request)."""
+    return state_of(request)
 
 
 StateDep = Annotated[HandoffState, Depends(get_state)]

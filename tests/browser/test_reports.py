@@ -7,7 +7,6 @@ person (an agent claims, replies and resolves), a qualified lead, and an opt-out
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import random
@@ -89,16 +88,6 @@ async def _work_the_ticket(http: httpx.AsyncClient, headers: dict[str, str], tic
         assert done.status_code == 200, done.text
 
 
-async def _breached(player: Player, customers: list[Customer]) -> list[dict[str, Any]]:
-    """The tickets once the SLA monitor has flagged them (their deadlines are long past)."""
-    for _ in range(120):
-        tickets = [await _ticket(player, c) for c in customers]
-        if all(t["sla_breached"] for t in tickets):
-            return tickets
-        await asyncio.sleep(0.5)
-    raise AssertionError("the SLA monitor never flagged the 2025 tickets")
-
-
 def _minutes(ticket: dict[str, Any], end: str) -> str:
     """Business minutes as the page prints them, from the ticket the API returns."""
     calendar = TEAMS.get(ticket["team"]).calendar
@@ -132,7 +121,10 @@ async def test_owner_report_matches_the_conversations_played(
         assert human["reason"] == "human_requested" and lead["reason"] == "qualified_lead"
         assert lead["lead"]["area"] == "Navigli" and lead["lead"]["budget_max"] == 350000
         await _work_the_ticket(http, headers, human["id"])
-    human, lead = await _breached(player, [customers["human"], customers["lead"]])
+    # The tickets run on their conversation's clock (2025, offset from now): the agent answered
+    # within seconds of that clock and the lead's deadline has not passed on it.
+    human, lead = [await _ticket(player, customers[name]) for name in ("human", "lead")]
+    assert not human["sla_breached"] and not lead["sla_breached"]
 
     page = await page_as(Role.supervisor)
     await page.goto(f"/reports?since={day}&until={day}")
@@ -142,7 +134,7 @@ async def test_owner_report_matches_the_conversations_played(
         "handoff_rate": "50 %",
         "leads": "1",
         "opt_outs": "1",
-        "sla_breached": "2",
+        "sla_breached": "0",
         "first_response_median": _minutes(human, "first_response_at"),
         "first_response_p90": _minutes(human, "first_response_at"),
         "resolution_median": _minutes(human, "resolved_at"),

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 import httpx
 import pytest
@@ -16,12 +15,10 @@ from bot.config import Settings
 from bot.main import create_app
 from bot.privacy import conversation_id
 from bot.simulate import Player
-from bot.stack import Stack
+from bot.stack import LOGS, Stack
 from handoff.config import HandoffSettings
 from tests.e2e.helpers import Customer
 from tests.handoff.peers import free_port
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 async def _metrics(http: httpx.AsyncClient, base: str) -> dict[tuple[str, tuple], float]:
@@ -72,7 +69,7 @@ async def test_counters_and_histograms_move_after_a_played_message(
 async def test_log_lines_of_a_message_carry_its_conversation_and_no_number(
     customer_en: Customer, stack: Stack, hub_settings: Settings
 ) -> None:
-    log_file = ROOT / f"var/log-{stack.ports.hub}/hub.log"
+    log_file = LOGS / "hub.log"
     start = log_file.stat().st_size
     await customer_en.say("hello, what are your opening hours?")
     written = log_file.read_bytes()[start:].decode(errors="replace")

@@ -28,7 +28,8 @@ def _service(app: FastAPI, http: httpx.AsyncClient) -> ContactData:
 
 
 async def _resolved_ticket(http: httpx.AsyncClient, phone: str) -> str:
-    opened = await http.post("/api/handoff/tickets", json=ticket_body(phone), headers=SERVICE)
+    body = ticket_body(phone, opened_at=datetime.now(tz=UTC))  # resolved today, on the real clock
+    opened = await http.post("/api/handoff/tickets", json=body, headers=SERVICE)
     assert opened.status_code == 201, opened.text
     ticket_id = str(opened.json()["ticket_id"])
     admin = await bearer(http, ADMIN)

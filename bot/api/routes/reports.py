@@ -13,7 +13,7 @@ from bot.api.deps import KeysDep, RedisDep
 from bot.api.routes.kb import KbSettingsDep
 from bot.reports import gather_report
 from handoff.analytics import TABLES, Report, table_csv
-from handoff.api import Role, get_state, require_role
+from handoff.api import Role, require_role, state_of
 
 router = APIRouter(prefix="/api/staff/reports", tags=["staff reports"])
 
@@ -47,8 +47,8 @@ async def report_for(
     return await gather_report(
         redis=redis,
         keys=keys,
-        store=get_state(request).store,
-        teams=get_state(request).teams,
+        store=state_of(request).store,
+        teams=state_of(request).teams,
         misses_stream=kb_settings.misses_stream,
         since=start,
         until=end,

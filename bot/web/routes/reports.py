@@ -24,7 +24,7 @@ from bot.web.errors import PageRoute, error_page
 from bot.web.i18n import Translator, choose_language
 from bot.web.templating import render
 from handoff.analytics import TABLES, Report
-from handoff.api import get_state
+from handoff.api import state_of
 
 # No prefix: the JSON/CSV API keeps its own (``/api/staff/reports``).
 router = APIRouter(tags=["staff pages"], route_class=PageRoute, include_in_schema=False)
@@ -34,7 +34,7 @@ DEFAULT_DAYS = 30
 
 def _period(request: Request, since: date | None, until: date | None) -> tuple[datetime, datetime]:
     """Whole local days ``since``..``until`` (inclusive) in the business time zone."""
-    zone = next(iter(get_state(request).teams.teams.values())).calendar.timezone
+    zone = next(iter(state_of(request).teams.teams.values())).calendar.timezone
     last = until or datetime.now(zone).date()
     first = since or last - timedelta(days=DEFAULT_DAYS - 1)
     start = datetime.combine(first, time(), tzinfo=zone)
@@ -86,8 +86,8 @@ async def reports_page(
     report = await gather_report(
         redis=redis,
         keys=keys,
-        store=get_state(request).store,
-        teams=get_state(request).teams,
+        store=state_of(request).store,
+        teams=state_of(request).teams,
         misses_stream=kb_settings.misses_stream,
         since=start,
         until=end,
