@@ -88,10 +88,18 @@ class RasaClient:
         self.params = {"token": token} if token else {}
 
     async def append_event(self, sender: str, event: Literal["resume", "pause"]) -> None:
-        """``POST /conversations/{sender}/tracker/events`` with ``{"event": ...}``."""
+        """``POST /conversations/{sender}/tracker/events`` with ``{"event": ...}``.
+
+        A resume is followed by ``action_listen``: the last bot action was ``action_handoff``,
+        and without a listen the next user turn matches no rule (Rasa's core fallback answered
+        "I did not understand" to the first question after every handoff).
+        """
         url = f"{self.base_url}/conversations/{sender}/tracker/events"
+        events: list[dict[str, str]] = [{"event": event}]
+        if event == "resume":
+            events.append({"event": "action", "name": "action_listen"})
         try:
-            response = await self.http.post(url, json={"event": event}, params=self.params)
+            response = await self.http.post(url, json=events, params=self.params)
         except httpx.HTTPError as exc:
             raise DeliveryError(f"Rasa unreachable at {url}: {exc!r}") from exc
         if response.status_code >= 300:

@@ -46,3 +46,6 @@ async def test_agent_takes_over_bot_stays_silent_then_resumes(
     assert (await gate_of(player, customer_it.contact))["mode"] == "bot"
     answered = await customer_it.say("a che ora aprite il sabato?")
     assert answered, "after resolution the bot answers again"
+    # ...with the real answer (the dialogue resumes listening), not a fallback and a new ticket
+    assert "Sabato" in answered[0] and "9:30" in answered[0], answered
+    assert len(await player.tickets_of(customer_it.contact)) == 1

@@ -76,7 +76,8 @@ async def test_full_ticket_life(handoff: Handoff, recorder: Recorder) -> None:
         assert resolved.status_code == 200, resolved.text
         assert resolved.json()["status"] == "resolved"
 
-    assert recorder.rasa_events == [(phone.lstrip("+"), {"event": "resume"})]
+    resume = [{"event": "resume"}, {"event": "action", "name": "action_listen"}]
+    assert recorder.rasa_events == [(phone.lstrip("+"), resume)]
     notice = recorder.outbound[-1]
     assert notice["origin"] == "system" and "chiusa" in notice["text"]
 
@@ -106,7 +107,7 @@ async def test_full_ticket_life(handoff: Handoff, recorder: Recorder) -> None:
         audit = (await supervisor.get("/api/staff/audit", params={"ticket_id": ticket_id})).json()
         assert [a["event"] for a in audit][-2:] == ["resolved", "reopened"]
         assert {a["actor"] for a in audit} >= {"giulia", "sara", "service"}
-    assert recorder.rasa_events[-1] == (phone.lstrip("+"), {"event": "pause"})
+    assert recorder.rasa_events[-1] == (phone.lstrip("+"), [{"event": "pause"}])
     async with handoff.service() as service:
         gate = await service.get(f"/api/handoff/conversations/{phone}/gate")
         assert gate.json()["mode"] == "human"
