@@ -97,6 +97,10 @@ class KbSettings(BaseSettings):
         default=50_000, description="rows per language above which FAISS uses HNSW"
     )
     hnsw_m: int = 16
+    delta_max_docs: int = Field(
+        default=500,
+        description="documents changed since the last merge above which the delta is merged",
+    )
     index_answers: bool = False
     max_body_chars: int = 4096
     duplicate_similarity: float = 0.92
