@@ -25,7 +25,13 @@ from knowledge_base.models import (
     Severity,
 )
 from knowledge_base.retriever import HybridRetriever, Retriever
-from knowledge_base.service import build_index, load_retriever, search, version_value
+from knowledge_base.service import (
+    build_index,
+    load_retriever,
+    search,
+    update_documents,
+    version_value,
+)
 from knowledge_base.watch import watch_and_rebuild
 
 __all__ = [
@@ -55,6 +61,7 @@ __all__ = [
     "parse_document",
     "render_document",
     "search",
+    "update_documents",
     "version_value",
     "watch_and_rebuild",
     "write_atomic",

@@ -33,6 +33,7 @@ from knowledge_base import (
     load_retriever,
     parse_document,
     render_document,
+    update_documents,
     version_value,
     write_atomic,
 )
@@ -253,9 +254,20 @@ async def _publish(request: Request, state: KbState) -> tuple[Any, str]:
     state.retriever = await asyncio.to_thread(
         load_retriever, state.settings, encoders=state.encoders
     )
-    value = version_value(report.version)
+    return report, await _bump(request, state, report.version)
+
+
+async def _publish_one(request: Request, state: KbState, saved: FaqEntry) -> Any:
+    """Index one saved document from the live retriever (no full reload), bump the version."""
+    state.retriever, report = await asyncio.to_thread(update_documents, state.retriever, [saved])
+    await _bump(request, state, report.version)
+    return report
+
+
+async def _bump(request: Request, state: KbState, version: str) -> str:
+    value = version_value(version)
     await request.app.state.redis.set(state.settings.version_key, value)
-    return report, value
+    return value
 
 
 # ---------------------------------------------------------------- routes
@@ -295,8 +307,9 @@ async def put_doc(
             detail = {"message": "the document has errors", "errors": _dump(errors)}
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail)
         text = render_document(candidate)
+        saved, _parse_issues = parse_document(text, str(path))
         await asyncio.to_thread(write_atomic, path, text)
-        report, _value = await _publish(request, state)
+        report = await _publish_one(request, state, saved or candidate)
     return DocSaved(
         id=doc_id,
         lang=lang,
