@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
@@ -51,6 +52,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     async with handoff_lifespan(app):
         if settings.run_workers:
             runtime.start_workers()
+        if settings.kb_warm:
+            warming = asyncio.create_task(kb.warm_kb_state(app), name="kb-warm")
+            state.background.add(warming)
+            warming.add_done_callback(state.background.discard)
         log.info("hub.started", simulator=settings.simulator_mode, url=settings.public_url)
         try:
             yield
