@@ -183,6 +183,23 @@ class SegmentedBM25:
 
     # ------------------------------------------------------------ scoring
 
+    def idf(self, term: str) -> float:
+        """Return a term's IDF over the live documents (a term no document has gets the most)."""
+        return _idf(self.df.get(term, 0), max(self.n_docs, 1))
+
+    def support(self, terms: list[str], document: set[str]) -> float:
+        """Return the IDF-weighted share of the query's terms that ``document`` contains.
+
+        A question whose distinctive words the document lacks (words the whole base never
+        uses weigh most) is poorly supported, however similar its sentence embedding looks.
+        """
+        unique = set(terms)
+        weights = {term: self.idf(term) for term in unique}
+        total = sum(weights.values())
+        if total <= 0:
+            return 0.0
+        return sum(w for term, w in weights.items() if term in document) / total
+
     def scores(self, terms: list[str]) -> dict[str, float]:
         """Return the BM25 score of every live document that contains a query term."""
         return dict(self._ranked(terms, None))

@@ -286,6 +286,16 @@ class HybridRetriever:
             matched=best.matched.get(topic, "") if best else "",
         )
 
+    def _set_support(self, hits: list[SearchHit], li: LangIndex, query: str) -> None:
+        """Set how much of the question's wording each hit's document contains."""
+        terms = analyze(query, li.lang, mode=ANALYZER)
+        if li.lexical is None or not terms:
+            return
+        for hit in hits:
+            tokens = li.doc_tokens.get(f"{hit.lang}/{hit.id}")
+            document = set(tokens[1]) if tokens else set()
+            hit.support = round(li.lexical.support(terms, document), 4)
+
     def _score_top(self, hits: list[SearchHit], found: dict[str, _Signal], lang: str) -> None:
         """Set the calibrated confidence on every hit (features relative to the runner-up)."""
         tops = [s.ranking()[0] for s in found.values() if s.scores]
@@ -317,6 +327,7 @@ class HybridRetriever:
         fused = self._fuse(found, lang)
         ranked = sorted(fused, key=fused.__getitem__, reverse=True)[: k or self.settings.top_k]
         hits = [self._hit(t, lang, r, fused[t], found) for r, t in enumerate(ranked, start=1)]
+        self._set_support(hits, li, query)
         self._score_top(hits, found, lang)
         if cross_lingual:
             # The logistic model was fitted on same-language questions; across languages the
@@ -343,7 +354,10 @@ class HybridRetriever:
         else:
             top = hits[0]
             answer.confidence = top.confidence
-            if top.confidence >= threshold:
+            weak = self._weak_evidence(top)
+            if weak:
+                answer.reason = weak
+            elif top.confidence >= threshold:
                 answer.decision = Decision.ANSWER
                 answer.entry = self.get(top.id, top.lang)
                 answer.answered_lang = top.lang
@@ -352,6 +366,28 @@ class HybridRetriever:
                 answer.reason = f"confidence {top.confidence:.3f} < threshold {threshold:.3f}"
         answer.elapsed_ms = round((time.perf_counter() - started) * 1000, 2)
         return answer
+
+    def _weak_evidence(self, top: SearchHit) -> str:
+        """Return why the top topic lacks the evidence any answer needs ('' when it has it).
+
+        The confidence model reads how far the top topic is ahead of the others, so a question
+        the base does not cover can still get a high confidence when one topic is merely the
+        least unrelated ("biglietto del tram per Bergamo" -> the office directions, which
+        mention the tram). An answer also needs some absolute support: most of the question's
+        distinctive words in the document, or a phrasing of the topic close in meaning.
+        """
+        similar = [s for s in (top.multilingual, top.multilingual_cross) if s is not None]
+        if top.support is None or not similar:
+            return ""
+        similarity = max(similar)
+        settings = self.settings
+        if top.support < settings.min_support and similarity < settings.min_similarity:
+            return (
+                f"weak evidence for {top.id}: {top.support:.0%} of the question's words are in"
+                f" the document (< {settings.min_support:.0%}) and the closest phrasing has"
+                f" cosine {similarity:.2f} (< {settings.min_similarity:.2f})"
+            )
+        return ""
 
     def _fallback(self, query: str, lang: str, started: float) -> Answer | None:
         """Answer from a language that has a topic the asked language lacks."""
