@@ -139,7 +139,9 @@ class LangIndex:
         Analysed text is reused from ``previous`` for documents whose hash did not change.
         """
         self.doc_keys = sorted({row.key for row in self.rows})
-        cache = previous.doc_tokens if previous is not None else {}
+        cache = dict(previous.doc_tokens) if previous is not None else {}
+        if previous is not None and previous.delta is not None:
+            cache |= previous.delta.doc_tokens
         for key in self.doc_keys:
             cached = cache.get(key)
             if cached is not None and cached[0] == hashes[key]:
@@ -341,15 +343,25 @@ def _plan_lang(
     segments: list[LangIndex],
     settings: KbSettings,
     next_id: int,
+    *,
+    only_these: bool = False,
 ) -> tuple[_Plan, int]:
     """Reuse the vectors of every (document, kind, text) already embedded; embed the rest.
 
     ``segments`` are the previous base and delta; a kept row remembers ``(segment, position)``.
+    With ``only_these`` only the rows of ``entries``' documents are looked at (a few changed
+    documents: the cost does not grow with the base).
     """
     plan = _Plan()
     known: dict[tuple[str, str, str], tuple[int, int]] = {}
+    keys = [entry.key for entry in entries]
     for seg_no, segment in enumerate(segments):
-        for pos, row in enumerate(segment.rows):
+        if only_these:
+            positions = [pos for key in keys for pos in segment.key_rows.get(key, ())]
+        else:
+            positions = list(range(len(segment.rows)))
+        for pos in positions:
+            row = segment.rows[pos]
             known.setdefault((row.key, row.kind, row.text), (seg_no, pos))
     for entry in entries:
         for kind, text in entry_rows(entry, index_answers=settings.index_answers):

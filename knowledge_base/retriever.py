@@ -292,7 +292,9 @@ class HybridRetriever:
         if li.lexical is None or not terms:
             return
         for hit in hits:
-            tokens = li.doc_tokens.get(f"{hit.lang}/{hit.id}")
+            key = f"{hit.lang}/{hit.id}"
+            tokens = li.delta.doc_tokens.get(key) if li.delta is not None else None
+            tokens = tokens or li.doc_tokens.get(key)
             document = set(tokens[1]) if tokens else set()
             hit.support = round(li.lexical.support(terms, document), 4)
 

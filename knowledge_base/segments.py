@@ -25,6 +25,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import re
 import time
 from pathlib import Path
 
@@ -116,12 +117,14 @@ def _with_delta(
     terms = {e.key: document_terms(e, li.lang) for e in upserts}
     lexical = li.lexical or SegmentedBM25.build({})
     snapshot.lexical = lexical.with_changes(terms, removed)
-    snapshot.doc_tokens = dict(li.doc_tokens)
-    for key in removed:
-        snapshot.doc_tokens.pop(key, None)
-    for entry in upserts:
-        snapshot.doc_tokens[entry.key] = (entry.content_hash(), terms[entry.key])
     snapshot.delta = _delta_segment(li, rows, vectors) if rows else None
+    if snapshot.delta is not None:  # analysed text of the delta's documents (BM25 cache)
+        kept = li.delta.doc_tokens if li.delta is not None else {}
+        snapshot.delta.doc_tokens = {
+            key: kept[key] for key in snapshot.delta.doc_keys if key in kept and key not in terms
+        }
+        for entry in upserts:
+            snapshot.delta.doc_tokens[entry.key] = (entry.content_hash(), terms[entry.key])
     return snapshot
 
 
@@ -154,7 +157,7 @@ def _lang_changes(
             if row.key not in changed:
                 plan.kept.append(row)
                 plan.sources.append((1, pos))
-    planned, next_id = _plan_lang(upserts, segments, settings, li.next_id)
+    planned, next_id = _plan_lang(upserts, segments, settings, li.next_id, only_these=True)
     plan.kept += planned.kept
     plan.sources += planned.sources
     plan.fresh = planned.fresh
@@ -278,8 +281,17 @@ def persist(
     return kb
 
 
+_VERSION_FIELD = re.compile(r'"version":\s*"([0-9a-f]*)"')
+
+
 def _disk_base_version(index_dir: Path) -> str | None:
+    """Return the base's version from the head of ``manifest.json`` (it is written second)."""
     try:
+        with open(index_dir / "manifest.json", encoding="utf-8") as handle:
+            head = handle.read(512)
+        found = _VERSION_FIELD.search(head)
+        if found:
+            return found.group(1)
         return str(json.loads((index_dir / "manifest.json").read_text())["version"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
