@@ -86,7 +86,7 @@ def use_only(encoders):  # noqa: ANN001, ANN201
     return {"multilingual": encoders["multilingual"]}
 
 
-@pytest.mark.parametrize("hnsw_threshold", [50_000, 10**9])
+@pytest.mark.parametrize("hnsw_threshold", [50_000, 100])  # exact, then HNSW
 def test_changes_rank_like_a_full_rebuild(tmp_path: Path, use_only, hnsw_threshold: int) -> None:  # noqa: ANN001
     kb_settings = KbSettings(index_dir=tmp_path, languages=("en",), hnsw_threshold=hnsw_threshold)
     rng = random.Random(5)
@@ -100,6 +100,7 @@ def test_changes_rank_like_a_full_rebuild(tmp_path: Path, use_only, hnsw_thresho
             entries.pop(key)
         entries |= {e.key: e for e in upserts}
     assert kb.langs["en"].delta is not None and kb.langs["en"].dead
+    assert kb.langs["en"].faiss_kind == ("hnsw" if hnsw_threshold < 600 else "flat")
     rebuilt, _ = update_index(list(entries.values()), use_only, kb_settings, None)
     assert set(kb.entries) == set(rebuilt.entries)
     _assert_same_results(kb, rebuilt, use_only, kb_settings, rng)
