@@ -412,7 +412,7 @@ def _faiss_for(
     if kind == "flat":
         gone = [rid for rid in previous.position if rid not in li.position]
         if gone:
-            index.remove_ids(np.array(gone, dtype=np.int64))
+            index.remove_ids(faiss.IDSelectorBatch(np.array(gone, dtype=np.int64)))
     if len(missing):
         index.add_with_ids(np.ascontiguousarray(li.vectors[name][missing]), ids[missing])
     return index

@@ -17,8 +17,14 @@ from tests.knowledge_base.helpers import make_settings
 async def test_hub_warms_the_knowledge_base_after_it_is_ready(
     tmp_path: Path, redis_server: str, key_prefix: str
 ) -> None:
-    settings = Settings(simulator_mode=True, redis_url=redis_server, key_prefix=key_prefix,
-                        run_workers=False, kb_warm=True, public_url="http://hub.test")
+    settings = Settings(
+        simulator_mode=True,
+        redis_url=redis_server,
+        key_prefix=key_prefix,
+        run_workers=False,
+        kb_warm=True,
+        public_url="http://hub.test",
+    )
     kb_settings = make_settings(tmp_path)
     app = create_app(settings)
     app.dependency_overrides[kb_routes.get_kb_settings] = lambda: kb_settings
@@ -37,11 +43,15 @@ async def test_hub_warms_the_knowledge_base_after_it_is_ready(
             assert await kb_routes.ensure_kb_state(app, kb_settings) is state
 
 
-async def test_hub_does_not_warm_when_disabled(
-    redis_server: str, key_prefix: str
-) -> None:
-    settings = Settings(simulator_mode=True, redis_url=redis_server, key_prefix=key_prefix,
-                        run_workers=False, kb_warm=False, public_url="http://hub.test")
+async def test_hub_does_not_warm_when_disabled(redis_server: str, key_prefix: str) -> None:
+    settings = Settings(
+        simulator_mode=True,
+        redis_url=redis_server,
+        key_prefix=key_prefix,
+        run_workers=False,
+        kb_warm=False,
+        public_url="http://hub.test",
+    )
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         assert not [t for t in app.state.background if t.get_name() == "kb-warm"]
