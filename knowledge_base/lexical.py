@@ -39,6 +39,7 @@ class _BaseSegment:
     by_term: sparse.csc_matrix
     by_doc: sparse.csr_matrix
     lengths: np.ndarray
+    nz_lengths: np.ndarray  # the length of the document of each stored frequency (by_term order)
 
     @classmethod
     def build(cls, docs: Mapping[str, Counter[str]]) -> _BaseSegment:
@@ -66,6 +67,7 @@ class _BaseSegment:
             by_term=by_doc.tocsc(),
             by_doc=by_doc,
             lengths=lengths,
+            nz_lengths=lengths[by_doc.tocsc().indices],
         )
 
     def counts(self, key: str) -> Counter[str]:
@@ -106,6 +108,7 @@ class SegmentedBM25:
         self.df = df
         self.n_docs = len(base.keys) if n_docs is None else n_docs
         self.total_length = float(base.lengths.sum()) if total_length is None else total_length
+        self._columns: dict[str, np.ndarray] = {}  # term -> idf * tf part (these statistics)
         self._dead_positions = np.array(
             sorted(base.position[k] for k in dead if k in base.position), dtype=np.int64
         )
@@ -231,27 +234,43 @@ class SegmentedBM25:
         found = []
         for key, counts in self.delta.items():
             length = sum(counts.values())
-            score = sum(
-                times * _idf(self.df[t], self.n_docs) * float(_tf_part(counts[t], length, avgdl))
-                for t, times in query.items()
-                if t in counts
-            )
+            score = 0.0
+            for term, times in query.items():
+                if term in counts:
+                    value = _idf(self.df[term], self.n_docs) * _tf_part(counts[term], length, avgdl)
+                    score += float(value * times if times != 1 else value)
             if score > 0:
                 found.append((key, score))
         return found
 
+    def _column(self, term: str, col: int, avgdl: float) -> np.ndarray:
+        """Return ``idf * tf part`` of every base document holding ``term`` (cached)."""
+        cached = self._columns.get(term)
+        if cached is None:
+            matrix = self.base.by_term
+            start, end = matrix.indptr[col], matrix.indptr[col + 1]
+            idf = _idf(self.df[term], self.n_docs)
+            tfs, lengths = matrix.data[start:end], self.base.nz_lengths[start:end]
+            cached = self._columns[term] = idf * _tf_part(tfs, lengths, avgdl)
+        return cached
+
     def _base_scores(self, query: Counter[str], avgdl: float) -> np.ndarray:
         base = self.base
-        scores = np.zeros(len(base.keys), dtype=np.float64)
         matrix = base.by_term
+        docs: list[np.ndarray] = []
+        values: list[np.ndarray] = []
         for term, times in query.items():
             col = base.vocab.get(term)
             if col is None:
                 continue
-            start, end = matrix.indptr[col], matrix.indptr[col + 1]
-            docs, tfs = matrix.indices[start:end], matrix.data[start:end]
-            weight = times * _idf(self.df[term], self.n_docs)
-            scores[docs] += weight * _tf_part(tfs, base.lengths[docs], avgdl)
+            column = self._column(term, col, avgdl)
+            docs.append(matrix.indices[matrix.indptr[col] : matrix.indptr[col + 1]])
+            values.append(column * times if times != 1 else column)
+        if not docs:
+            return np.zeros(len(base.keys), dtype=np.float64)
+        scores = np.bincount(
+            np.concatenate(docs), weights=np.concatenate(values), minlength=len(base.keys)
+        )
         if len(self._dead_positions):
             scores[self._dead_positions] = 0.0
         return scores
