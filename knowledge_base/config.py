@@ -83,12 +83,12 @@ class KbSettings(BaseSettings):
         description="confidence below which the bot abstains (calibrated, see README)",
     )
     min_support: float = Field(
-        default=0.30,
+        default=0.25,
         description="abstain when the top document holds less than this IDF-weighted share of"
         " the question's words and its closest phrasing is below min_similarity (see README)",
     )
     min_similarity: float = Field(
-        default=0.35, description="multilingual cosine paired with min_support (see README)"
+        default=0.45, description="multilingual cosine paired with min_support (see README)"
     )
     fallback_threshold: float = Field(
         default=0.70,

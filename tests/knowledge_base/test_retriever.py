@@ -106,6 +106,7 @@ def test_missing_model_names_the_setting(tmp_path: Path) -> None:
     ("text", "lang"),
     [
         ("biglietto del tram per Bergamo", "it"),
+        ("e il prezzo del biglietto del tram per Bergamo?", "it"),
         ("treno per Bergamo, quanto costa il biglietto?", "it"),
     ],
 )
