@@ -23,6 +23,7 @@ from knowledge_base import (
     KbSettings,
     get_settings,
     load_retriever,
+    refresh_retriever,
 )
 
 log = logging.getLogger(__name__)
@@ -86,7 +87,11 @@ class KbRuntime:
         return raw.decode() if isinstance(raw, bytes) else raw
 
     def _reload(self) -> HybridRetriever:
-        fresh = load_retriever(self.settings, encoders=self._encoders)
+        current = self._retriever
+        if current is not None:  # reads only the delta when the base on disk is unchanged
+            fresh = refresh_retriever(current)
+        else:
+            fresh = load_retriever(self.settings, encoders=self._encoders)
         with self._load_lock:
             self._retriever = fresh
         log.info("kb reloaded: version %s", fresh.version)

@@ -28,6 +28,7 @@ from knowledge_base.retriever import HybridRetriever, Retriever
 from knowledge_base.service import (
     build_index,
     load_retriever,
+    refresh_retriever,
     search,
     update_documents,
     version_value,
@@ -59,6 +60,7 @@ __all__ = [
     "load_encoders",
     "load_retriever",
     "parse_document",
+    "refresh_retriever",
     "render_document",
     "search",
     "update_documents",

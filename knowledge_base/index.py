@@ -164,6 +164,7 @@ class KbIndex:
     entries: dict[str, FaqEntry]
     langs: dict[str, LangIndex]
     base_version: str = ""  # version of the base segment when a delta is applied on top
+    base: KbIndex | None = field(default=None, repr=False)  # that base, without the delta
 
 
 # ---------------------------------------------------------------- helpers

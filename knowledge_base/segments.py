@@ -225,7 +225,13 @@ def apply_changes(
             "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         }
     )
-    new_kb = KbIndex(manifest=manifest, entries=entries, langs=langs, base_version=base_version)
+    new_kb = KbIndex(
+        manifest=manifest,
+        entries=entries,
+        langs=langs,
+        base_version=base_version,
+        base=kb.base if kb.base is not None else kb,
+    )
     report = BuildReport(
         version=manifest.version,
         documents=len(entries),
@@ -272,7 +278,7 @@ def persist(
     """
     if has_delta(kb) and is_merge_due(kb, settings):
         kb = merge(kb, encoders, settings)
-    if has_delta(kb) and _disk_base_version(index_dir) == kb.base_version:
+    if has_delta(kb) and disk_base_version(index_dir) == kb.base_version:
         save_delta(kb, index_dir)
     else:
         if has_delta(kb):
@@ -284,7 +290,7 @@ def persist(
 _VERSION_FIELD = re.compile(r'"version":\s*"([0-9a-f]*)"')
 
 
-def _disk_base_version(index_dir: Path) -> str | None:
+def disk_base_version(index_dir: Path) -> str | None:
     """Return the base's version from the head of ``manifest.json`` (it is written second)."""
     try:
         with open(index_dir / "manifest.json", encoding="utf-8") as handle:
@@ -299,7 +305,7 @@ def _disk_base_version(index_dir: Path) -> str | None:
 
 def disk_version(index_dir: Path) -> str | None:
     """Return the content version on disk (base plus its delta), ``None`` when unreadable."""
-    base = _disk_base_version(index_dir)
+    base = disk_base_version(index_dir)
     try:
         delta = json.loads((index_dir / DELTA_FILE).read_text())
     except (OSError, ValueError):
@@ -370,7 +376,9 @@ def attach_saved_delta(kb: KbIndex, index_dir: Path) -> KbIndex:
         update={"docs": docs, "langs": infos, "version": delta.version}
     )
     base_version = kb.manifest.version
-    return KbIndex(manifest=manifest, entries=entries, langs=langs, base_version=base_version)
+    return KbIndex(
+        manifest=manifest, entries=entries, langs=langs, base_version=base_version, base=kb
+    )
 
 
 def _load_vectors(

@@ -10,6 +10,7 @@ from knowledge_base.config import KbSettings, get_settings
 from knowledge_base.documents import load_documents
 from knowledge_base.encoders import Encoder, load_encoders
 from knowledge_base.index import (
+    CorruptIndexError,
     KbIndex,
     index_lock,
     load_previous,
@@ -18,7 +19,14 @@ from knowledge_base.index import (
 )
 from knowledge_base.models import BuildReport, FaqEntry, SearchHit
 from knowledge_base.retriever import HybridRetriever
-from knowledge_base.segments import apply_changes, disk_version, persist
+from knowledge_base.segments import (
+    apply_changes,
+    attach_saved_delta,
+    disk_base_version,
+    disk_version,
+    has_delta,
+    persist,
+)
 
 log = logging.getLogger(__name__)
 
@@ -147,6 +155,31 @@ def load_retriever(
     with index_lock(settings.index_dir):
         kb, _report = _build_locked(settings, None, encoders)
     return HybridRetriever(kb, encoders, settings)
+
+
+def refresh_retriever(retriever: HybridRetriever) -> HybridRetriever:
+    """Return a retriever over the index on disk, reading only its delta when it can.
+
+    A reader (an action server after a ``kb:version`` bump) whose base segment is still the one
+    on disk loads just ``delta.json`` and its vectors instead of every document and the whole
+    index; anything else (a merge wrote a new base, an unreadable delta) is a full
+    :func:`load_retriever`.
+    """
+    settings, encoders, kb = retriever.settings, retriever.encoders, retriever.kb
+    base = kb.base if kb.base is not None else kb
+    with index_lock(settings.index_dir, shared=True):
+        version = disk_version(settings.index_dir)
+        if version == kb.manifest.version:
+            return retriever
+        if not has_delta(base) and disk_base_version(settings.index_dir) == base.manifest.version:
+            try:
+                fresh = attach_saved_delta(base, settings.index_dir)
+            except (CorruptIndexError, OSError, ValueError) as exc:
+                log.warning("kb delta unreadable, loading everything: %s", exc)
+            else:
+                if fresh.manifest.version == version:
+                    return HybridRetriever(fresh, encoders, settings)
+    return load_retriever(settings, encoders=encoders)
 
 
 def search(

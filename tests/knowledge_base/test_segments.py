@@ -16,7 +16,7 @@ from knowledge_base.index import DELTA_FILE, KbIndex, load_index, save_index, up
 from knowledge_base.lexical import SegmentedBM25
 from knowledge_base.retriever import HybridRetriever
 from knowledge_base.segments import apply_changes, merge, persist
-from knowledge_base.service import update_documents
+from knowledge_base.service import refresh_retriever, update_documents
 from tests.knowledge_base.helpers import counting
 
 WORDS = (
@@ -212,3 +212,22 @@ def test_segmented_bm25_scores_equal_bm25s_rebuilt(docs, ops, query) -> None:  #
     expected = reference.get_scores(query_ids) if query_ids else np.zeros(len(live))
     got = np.array([mine.get(key, 0.0) for key in live])
     assert np.allclose(got, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_a_reader_refreshes_by_reading_only_the_delta(tmp_path: Path, use_only) -> None:  # noqa: ANN001
+    kb_settings = KbSettings(index_dir=tmp_path, languages=("en",))
+    entries = generated(50, seed=8)
+    kb, _ = update_index(entries, use_only, kb_settings, None)
+    save_index(kb, tmp_path)
+    reader = HybridRetriever(load_index(tmp_path), use_only, kb_settings)  # another process
+    writer = HybridRetriever(kb, use_only, kb_settings)
+    question = "Is there a sauna in the building?"
+    changed = entries[5].model_copy(update={"alt_questions": [question]})
+    writer, _report = update_documents(writer, [changed])
+    fresh = refresh_retriever(reader)
+    assert fresh.version == writer.version != reader.version
+    assert fresh.kb.base is reader.kb  # the base in memory was reused, not read again
+    assert fresh.search(question, "en")[0].id == changed.id
+    assert refresh_retriever(fresh) is fresh  # nothing new on disk
+    (tmp_path / DELTA_FILE).write_text("{broken")  # unreadable delta: full load, no crash
+    assert refresh_retriever(reader).kb.base is None
