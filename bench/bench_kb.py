@@ -27,7 +27,7 @@ from knowledge_base.evaluation import compute_metrics, read_questions, run_quest
 from knowledge_base.index import load_index, save_index, update_index
 from knowledge_base.retriever import HybridRetriever
 from knowledge_base.segments import merge
-from knowledge_base.service import load_retriever, update_documents
+from knowledge_base.service import load_retriever, refresh_retriever, update_documents
 
 ROOT = Path(__file__).resolve().parent.parent
 EVAL_SET = ROOT / "tests" / "data" / "faq_eval.jsonl"
@@ -207,6 +207,7 @@ def _synthetic_reindex(kb, entries, encoders, settings, work: Path) -> list[dict
     (the base files are not rewritten); then a search over base + delta, and a merge.
     """
     retriever = HybridRetriever(kb, encoders, settings)
+    reader = HybridRetriever(kb, encoders, settings)  # another process holding the same base
     changed = entries[42].model_copy(update={"title": "Is the garden flat in Isola still free?"})
     times = []
     for attempt in range(5):
@@ -217,6 +218,10 @@ def _synthetic_reindex(kb, entries, encoders, settings, work: Path) -> list[dict
         retriever, report = update_documents(retriever, [edited])
         times.append(time.perf_counter() - started)
         assert report.embedded_rows == (1 if attempt == 0 else 0), report
+    refresh_started = time.perf_counter()
+    refreshed = refresh_retriever(reader)
+    refresh_s = time.perf_counter() - refresh_started
+    assert refreshed.version == retriever.version and refreshed.kb.base is kb
     removed_started = time.perf_counter()
     retriever, report = update_documents(retriever, [], [entries[7].key])
     removed_s = time.perf_counter() - removed_started
@@ -237,6 +242,12 @@ def _synthetic_reindex(kb, entries, encoders, settings, work: Path) -> list[dict
             "value": round(float(np.median(times)), 3),
             "unit": "s",
             "goal": "<= 1",
+        },
+        {
+            "case": "synthetic: a reader picks up the change (reads only the delta)",
+            "value": round(refresh_s, 3),
+            "unit": "s",
+            "goal": "",
         },
         {
             "case": "synthetic: remove one document (tombstone + write)",
