@@ -24,6 +24,7 @@ from knowledge_base import (
     KbSettings,
     get_settings,
     load_retriever,
+    refresh_retriever,
 )
 
 log = logging.getLogger(__name__)
@@ -60,8 +61,38 @@ class KbRuntime:
                 self._encoders = self._retriever.encoders
             return self._retriever
 
+    def warm(self) -> HybridRetriever:
+        """Load encoders and index before the server takes requests (blocking; at startup).
+
+        The published version is read first, as in :meth:`current`, so a bump made while
+        loading is still seen by the first check.
+        """
+        version = self._published_version_sync()
+        retriever = self.load()
+        if self._seen_version is None:
+            self._seen_version = version
+            self._checked_at = time.monotonic()
+        return retriever
+
+    def _published_version_sync(self) -> str | None:
+        from redis import Redis as SyncRedis
+
+        try:
+            with SyncRedis.from_url(
+                self.settings.redis_url, socket_timeout=2, socket_connect_timeout=2
+            ) as client:
+                raw = client.get(self.settings.version_key)
+        except Exception as exc:  # noqa: BLE001 - Redis down: the first request checks again
+            log.warning("kb version check failed: %r", exc)
+            return None
+        return raw.decode() if isinstance(raw, bytes) else raw
+
     def _reload(self) -> HybridRetriever:
-        fresh = load_retriever(self.settings, encoders=self._encoders)
+        current = self._retriever
+        if current is not None:  # reads only the delta when the base on disk is unchanged
+            fresh = refresh_retriever(current)
+        else:
+            fresh = load_retriever(self.settings, encoders=self._encoders)
         with self._load_lock:
             self._retriever = fresh
         log.info("kb reloaded: version %s", fresh.version)

@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     inbound_shards: int = Field(default=16, ge=1, le=256)
     outbound_shards: int = Field(default=8, ge=1, le=256)
     run_workers: bool = Field(default=True, description="Run inbound/outbound workers in-process.")
+    kb_warm: bool = Field(
+        default=True,
+        description="Load the KB encoders and index in the background at startup.",
+    )
     lease_ms: int = 10_000
     dedupe_ttl_s: int = Field(default=14 * 24 * 3600, description="Outlives Meta's retries.")
     send_max_attempts: int = 6

@@ -66,6 +66,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.retention_interval_s > 0:
             retention = run_retention_forever(state.contact_data, settings.retention_interval_s)
             state.background.add(asyncio.create_task(retention, name="retention"))
+        if settings.kb_warm:
+            warming = asyncio.create_task(kb.warm_kb_state(app), name="kb-warm")
+            state.background.add(warming)
+            warming.add_done_callback(state.background.discard)
         log.info("hub.started", simulator=settings.simulator_mode, url=settings.public_url)
         try:
             yield

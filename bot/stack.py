@@ -109,6 +109,7 @@ class Stack:
             "BOT_PUBLIC_URL": hub,
             "BOT_RASA_URL": f"http://127.0.0.1:{self.ports.rasa}",
             "BOT_ACTIONS_URL": f"http://127.0.0.1:{self.ports.actions}",
+            "BOT_KB_WARM": "true",
             "ACTIONS_HUB_URL": hub,
             "HANDOFF_HUB_URL": hub,
             "HANDOFF_RASA_URL": f"http://127.0.0.1:{self.ports.rasa}",

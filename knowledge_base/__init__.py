@@ -25,7 +25,14 @@ from knowledge_base.models import (
     Severity,
 )
 from knowledge_base.retriever import HybridRetriever, Retriever
-from knowledge_base.service import build_index, load_retriever, search, version_value
+from knowledge_base.service import (
+    build_index,
+    load_retriever,
+    refresh_retriever,
+    search,
+    update_documents,
+    version_value,
+)
 from knowledge_base.watch import watch_and_rebuild
 
 __all__ = [
@@ -53,8 +60,10 @@ __all__ = [
     "load_encoders",
     "load_retriever",
     "parse_document",
+    "refresh_retriever",
     "render_document",
     "search",
+    "update_documents",
     "version_value",
     "watch_and_rebuild",
     "write_atomic",

@@ -82,6 +82,14 @@ class KbSettings(BaseSettings):
         default=DEFAULT_ANSWER_THRESHOLD,
         description="confidence below which the bot abstains (calibrated, see README)",
     )
+    min_support: float = Field(
+        default=0.25,
+        description="abstain when the top document holds less than this IDF-weighted share of"
+        " the question's words and its closest phrasing is below min_similarity (see README)",
+    )
+    min_similarity: float = Field(
+        default=0.45, description="multilingual cosine paired with min_support (see README)"
+    )
     fallback_threshold: float = Field(
         default=0.70,
         description="threshold when answering from another language (calibrated, see README)",
@@ -97,6 +105,10 @@ class KbSettings(BaseSettings):
         default=50_000, description="rows per language above which FAISS uses HNSW"
     )
     hnsw_m: int = 16
+    delta_max_docs: int = Field(
+        default=500,
+        description="documents changed since the last merge above which the delta is merged",
+    )
     index_answers: bool = False
     max_body_chars: int = 4096
     duplicate_similarity: float = 0.92

@@ -13,15 +13,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import bm25s
 import faiss
 import numpy as np
-from bm25s.tokenization import Tokenized
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from scipy import sparse
 
 from knowledge_base.config import KbSettings
 from knowledge_base.encoders import Encoder
+from knowledge_base.lexical import SegmentedBM25
 from knowledge_base.models import BuildReport, FaqEntry
 from knowledge_base.text import analyze
 
@@ -29,6 +28,7 @@ log = logging.getLogger(__name__)
 
 INDEX_FORMAT = 3
 ANALYZER = "stem"
+DELTA_FILE = "delta.json"
 
 
 class CorruptIndexError(RuntimeError):
@@ -82,26 +82,51 @@ class Manifest(BaseModel):
 
 @dataclass
 class LangIndex:
-    """Everything needed to search one language, in memory."""
+    """Everything needed to search one language, in memory.
+
+    The fields describe the large *base* segment. Documents changed since it was built live in
+    ``delta`` (a small exact-search :class:`LangIndex` of their own), and ``dead`` lists the
+    base documents those changes replaced or removed (tombstones: their rows are skipped).
+    ``lexical`` is one BM25 over both, with the statistics of the live documents only.
+    """
 
     lang: str
     rows: list[Row] = field(default_factory=list)
     vectors: dict[str, np.ndarray] = field(default_factory=dict)
     faiss_indexes: dict[str, faiss.Index] = field(default_factory=dict)
-    bm25: bm25s.BM25 | None = None
+    lexical: SegmentedBM25 | None = None
     doc_keys: list[str] = field(default_factory=list)
     doc_tokens: dict[str, tuple[str, list[str]]] = field(default_factory=dict)
     centroids: dict[str, np.ndarray] = field(default_factory=dict)
     next_id: int = 0
     faiss_kind: str = "flat"
+    delta: LangIndex | None = None
+    dead: frozenset[str] = frozenset()
+    dead_rows: int = 0
 
     def __post_init__(self) -> None:
         self.position: dict[int, int] = {}
+        self.key_rows: dict[str, list[int]] = {}
         self.reindex_positions()
 
     def reindex_positions(self) -> None:
         """Map FAISS ids to row positions (ids absent from the map are deleted rows)."""
         self.position = {row.row_id: pos for pos, row in enumerate(self.rows)}
+        self.key_rows = {}
+        for pos, row in enumerate(self.rows):
+            self.key_rows.setdefault(row.key, []).append(pos)
+
+    def segments(self) -> list[tuple[LangIndex, frozenset[str]]]:
+        """Return the segments to search, each with the document keys to skip in it."""
+        found = [(self, self.dead)]
+        if self.delta is not None:
+            found.append((self.delta, frozenset()))
+        return found
+
+    @property
+    def live_rows(self) -> int:
+        """Return how many indexed questions are searchable."""
+        return len(self.rows) - self.dead_rows + (len(self.delta.rows) if self.delta else 0)
 
     def finish(
         self,
@@ -114,14 +139,17 @@ class LangIndex:
         Analysed text is reused from ``previous`` for documents whose hash did not change.
         """
         self.doc_keys = sorted({row.key for row in self.rows})
-        cache = previous.doc_tokens if previous is not None else {}
+        cache = dict(previous.doc_tokens) if previous is not None else {}
+        if previous is not None and previous.delta is not None:
+            cache |= previous.delta.doc_tokens
         for key in self.doc_keys:
             cached = cache.get(key)
             if cached is not None and cached[0] == hashes[key]:
                 self.doc_tokens[key] = cached
             else:
                 self.doc_tokens[key] = (hashes[key], document_terms(entries[key], self.lang))
-        self.bm25 = make_bm25([self.doc_tokens[key][1] for key in self.doc_keys])
+        corpus = {key: self.doc_tokens[key][1] for key in self.doc_keys}
+        self.lexical = SegmentedBM25.build(corpus) if corpus else None
         self.centroids = {}
         if self.faiss_kind == "flat":
             for name, vectors in self.vectors.items():
@@ -135,6 +163,8 @@ class KbIndex:
     manifest: Manifest
     entries: dict[str, FaqEntry]
     langs: dict[str, LangIndex]
+    base_version: str = ""  # version of the base segment when a delta is applied on top
+    base: KbIndex | None = field(default=None, repr=False)  # that base, without the delta
 
 
 # ---------------------------------------------------------------- helpers
@@ -187,17 +217,6 @@ def document_terms(entry: FaqEntry, lang: str) -> list[str]:
     return analyze(document_text(entry), lang, mode=ANALYZER) or ["_"]
 
 
-def make_bm25(corpus: list[list[str]]) -> bm25s.BM25 | None:
-    """Return a BM25 index with one document per term list (``None`` when there are none)."""
-    if not corpus:
-        return None
-    vocab: dict[str, int] = {}
-    ids = [[vocab.setdefault(term, len(vocab)) for term in terms] for terms in corpus]
-    bm25 = bm25s.BM25()
-    bm25.index(Tokenized(ids=ids, vocab=vocab), show_progress=False)
-    return bm25
-
-
 def make_centroids(rows: list[Row], vectors: np.ndarray, doc_keys: list[str]) -> np.ndarray:
     """Return one normalised mean vector of the question rows per document."""
     order = {key: pos for pos, key in enumerate(doc_keys)}
@@ -234,7 +253,9 @@ def _replace(path: Path, write: object) -> None:
 
 
 def save_index(kb: KbIndex, index_dir: Path) -> None:
-    """Write every file of the index, the manifest last."""
+    """Write every file of the index, the manifest last, then drop the old base's delta."""
+    if any(li.delta is not None or li.dead for li in kb.langs.values()):
+        raise ValueError("the index has a delta: merge it (segments.merge) or save_delta it")
     index_dir.mkdir(parents=True, exist_ok=True)
     for lang, li in kb.langs.items():
         lang_dir = index_dir / lang
@@ -249,6 +270,14 @@ def save_index(kb: KbIndex, index_dir: Path) -> None:
     _replace(index_dir / "entries.json", lambda p: p.write_text(json.dumps(entries)))
     manifest = kb.manifest.model_dump_json(indent=1)
     _replace(index_dir / "manifest.json", lambda p: p.write_text(manifest))
+    drop_delta_files(index_dir)
+
+
+def drop_delta_files(index_dir: Path) -> None:
+    """Remove a delta written over an older base (it is ignored anyway: tidiness)."""
+    (index_dir / DELTA_FILE).unlink(missing_ok=True)
+    for stale in index_dir.glob("*/delta-*.npy"):
+        stale.unlink(missing_ok=True)
 
 
 def _save_npy(path: Path, vectors: np.ndarray) -> None:
@@ -274,7 +303,9 @@ def _load_lang(index_dir: Path, lang: str, manifest: Manifest) -> LangIndex:
 
 
 def load_index(index_dir: Path) -> KbIndex:
-    """Read the index from disk or raise :class:`CorruptIndexError` saying what is wrong."""
+    """Read the index (base and delta) or raise :class:`CorruptIndexError` saying what is wrong."""
+    from knowledge_base.segments import attach_saved_delta  # the delta builds on this module
+
     path = index_dir / "manifest.json"
     if not path.is_file():
         raise CorruptIndexError(f"{path} is missing")
@@ -287,13 +318,13 @@ def load_index(index_dir: Path) -> KbIndex:
         langs = {lang: _load_lang(index_dir, lang, manifest) for lang in manifest.langs}
         for li in langs.values():
             li.finish(entries, manifest.docs)
+        if set(entries) != set(manifest.docs):
+            raise CorruptIndexError(f"{index_dir}/entries.json does not match the manifest")
+        return attach_saved_delta(KbIndex(manifest, entries, langs), index_dir)
     except CorruptIndexError:
         raise
     except (OSError, ValueError, ValidationError, RuntimeError, KeyError, TypeError) as exc:
         raise CorruptIndexError(f"{index_dir}: {exc.__class__.__name__}: {exc}") from exc
-    if set(entries) != set(manifest.docs):
-        raise CorruptIndexError(f"{index_dir}/entries.json does not match the manifest")
-    return KbIndex(manifest=manifest, entries=entries, langs=langs)
 
 
 # ---------------------------------------------------------------- building
@@ -304,63 +335,88 @@ class _Plan:
     """Rows kept from the previous build and rows still to embed, for one language."""
 
     kept: list[Row] = field(default_factory=list)
-    kept_positions: list[int] = field(default_factory=list)
+    sources: list[tuple[int, int]] = field(default_factory=list)
     fresh: list[Row] = field(default_factory=list)
 
 
 def _plan_lang(
-    lang: str,
     entries: list[FaqEntry],
-    previous: KbIndex | None,
+    segments: list[LangIndex],
     settings: KbSettings,
     next_id: int,
+    *,
+    only_these: bool = False,
 ) -> tuple[_Plan, int]:
-    """Reuse the vectors of every (document, kind, text) already embedded; embed the rest."""
+    """Reuse the vectors of every (document, kind, text) already embedded; embed the rest.
+
+    ``segments`` are the previous base and delta; a kept row remembers ``(segment, position)``.
+    With ``only_these`` only the rows of ``entries``' documents are looked at (a few changed
+    documents: the cost does not grow with the base).
+    """
     plan = _Plan()
-    prev_lang = previous.langs.get(lang) if previous else None
-    known: dict[tuple[str, str, str], int] = {}
-    if prev_lang is not None:
-        for pos, row in enumerate(prev_lang.rows):
-            known.setdefault((row.key, row.kind, row.text), pos)
+    known: dict[tuple[str, str, str], tuple[int, int]] = {}
+    keys = [entry.key for entry in entries]
+    for seg_no, segment in enumerate(segments):
+        if only_these:
+            positions = [pos for key in keys for pos in segment.key_rows.get(key, ())]
+        else:
+            positions = list(range(len(segment.rows)))
+        for pos in positions:
+            row = segment.rows[pos]
+            known.setdefault((row.key, row.kind, row.text), (seg_no, pos))
     for entry in entries:
         for kind, text in entry_rows(entry, index_answers=settings.index_answers):
-            pos = known.pop((entry.key, kind, text), -1)
-            if pos >= 0 and prev_lang is not None:
-                plan.kept.append(prev_lang.rows[pos])
-                plan.kept_positions.append(pos)
+            source = known.pop((entry.key, kind, text), None)
+            if source is not None:
+                plan.kept.append(segments[source[0]].rows[source[1]])
+                plan.sources.append(source)
                 continue
             plan.fresh.append(Row(row_id=next_id, key=entry.key, text=text, kind=kind))
             next_id += 1
     return plan, next_id
 
 
+def _gather(plan: _Plan, segments: list[LangIndex], name: str, fresh: np.ndarray) -> np.ndarray:
+    """Return the vectors of the planned rows: kept ones copied, fresh ones appended."""
+    vectors = np.empty((len(plan.kept) + len(fresh), fresh.shape[1]), dtype=np.float32)
+    sources = np.array(plan.sources, dtype=np.int64).reshape(-1, 2)
+    for seg_no, segment in enumerate(segments):
+        slots = np.flatnonzero(sources[:, 0] == seg_no)
+        if len(slots):
+            vectors[slots] = segment.vectors[name][sources[slots, 1]]
+    vectors[len(plan.kept) :] = fresh
+    return vectors
+
+
 def _faiss_for(
-    li: LangIndex,
-    previous: LangIndex | None,
-    name: str,
-    fresh: list[Row],
-    fresh_vectors: np.ndarray,
-    settings: KbSettings,
+    li: LangIndex, previous: LangIndex | None, name: str, settings: KbSettings
 ) -> faiss.Index:
-    """Return the FAISS index of one signal, updated in place when that is cheaper."""
+    """Return the FAISS index of one signal: the previous one patched by id when possible.
+
+    The previous index is cloned, never changed: a retriever may still be searching it. Flat
+    indexes drop removed ids (``remove_ids``); HNSW cannot remove, so a removed row stays in
+    the graph as an orphan no row maps to, until orphans pass 30 % and the graph is rebuilt.
+    """
     kind = "hnsw" if len(li.rows) > settings.hnsw_threshold else "flat"
     li.faiss_kind = kind
     old = previous.faiss_indexes.get(name) if previous else None
-    live = len(li.rows)
-    can_patch = (
-        kind == "hnsw"
-        and previous is not None
-        and previous.faiss_kind == "hnsw"
-        and old is not None
-        and old.ntotal + len(fresh) <= 1.3 * live
-    )
-    if can_patch and old is not None:
-        ids = np.array([r.row_id for r in fresh], dtype=np.int64)
-        if len(fresh):
-            old.add_with_ids(fresh_vectors, ids)
-        return old
     ids = np.array([r.row_id for r in li.rows], dtype=np.int64)
-    return make_faiss(li.vectors[name], ids, kind=kind, hnsw_m=settings.hnsw_m)
+    if old is None or previous is None or previous.faiss_kind != kind:
+        return make_faiss(li.vectors[name], ids, kind=kind, hnsw_m=settings.hnsw_m)
+    missing = np.array(
+        [pos for pos, row in enumerate(li.rows) if row.row_id not in previous.position],
+        dtype=np.int64,
+    )
+    if kind == "hnsw" and old.ntotal + len(missing) > 1.3 * len(li.rows):
+        return make_faiss(li.vectors[name], ids, kind=kind, hnsw_m=settings.hnsw_m)
+    index = faiss.clone_index(old)
+    if kind == "flat":
+        gone = [rid for rid in previous.position if rid not in li.position]
+        if gone:
+            index.remove_ids(faiss.IDSelectorBatch(np.array(gone, dtype=np.int64)))
+    if len(missing):
+        index.add_with_ids(np.ascontiguousarray(li.vectors[name][missing]), ids[missing])
+    return index
 
 
 def _build_lang(
@@ -372,21 +428,15 @@ def _build_lang(
     settings: KbSettings,
 ) -> tuple[LangIndex, int, int]:
     prev_lang = previous.langs.get(lang) if previous else None
+    segments = [seg for seg, _dead in prev_lang.segments()] if prev_lang else []
     start_id = prev_lang.next_id if prev_lang else 0
-    plan, next_id = _plan_lang(lang, entries, previous, settings, start_id)
+    plan, next_id = _plan_lang(entries, segments, settings, start_id)
     li = LangIndex(lang=lang, rows=plan.kept + plan.fresh, next_id=next_id)
     texts = [row.text for row in plan.fresh]
-    kept_positions = np.array(plan.kept_positions, dtype=np.int64)
     for name, encoder in encoders.items():
         fresh_vectors = encoder.encode(texts) if texts else np.zeros((0, encoder.dim), np.float32)
-        vectors = np.empty((len(li.rows), encoder.dim), dtype=np.float32)
-        if prev_lang is not None and len(kept_positions):
-            np.take(prev_lang.vectors[name], kept_positions, axis=0, out=vectors[: len(plan.kept)])
-        vectors[len(plan.kept) :] = fresh_vectors
-        li.vectors[name] = vectors
-        li.faiss_indexes[name] = _faiss_for(
-            li, prev_lang, name, plan.fresh, fresh_vectors, settings
-        )
+        li.vectors[name] = _gather(plan, segments, name, fresh_vectors)
+        li.faiss_indexes[name] = _faiss_for(li, prev_lang, name, settings)
     li.finish({e.key: e for e in entries}, hashes, prev_lang)
     return li, len(plan.fresh), len(plan.kept)
 

@@ -61,6 +61,10 @@ class SearchHit(BaseModel):
     )
     centroid: float | None = Field(default=None, description="cosine to the topic's centroid")
     bm25: float | None = Field(default=None, description="BM25 score of the whole document")
+    support: float | None = Field(
+        default=None,
+        description="IDF-weighted share of the question's content words in the document",
+    )
     agreement: float = Field(default=0.0, description="share of signals ranking this topic first")
     margin: float = Field(default=0.0, description="fused-score lead over the next topic")
     leads: dict[str, float] = Field(

@@ -11,7 +11,7 @@ import numpy as np
 
 from knowledge_base.config import KbSettings
 from knowledge_base.encoders import Encoder
-from knowledge_base.index import ANALYZER, KbIndex, LangIndex
+from knowledge_base.index import ANALYZER, KbIndex, LangIndex, Row
 from knowledge_base.models import Answer, Decision, FaqEntry, SearchHit
 from knowledge_base.text import analyze
 
@@ -161,46 +161,59 @@ class HybridRetriever:
     # ------------------------------------------------------------ signals
 
     def _rows(self, li: LangIndex, name: str, vec: np.ndarray, lang: str) -> _Signal:
-        """Best cosine per topic over the indexed questions of ``li`` (topic ids in ``lang``)."""
-        signal = _Signal()
-        index = li.faiss_indexes.get(name)
-        if index is None or index.ntotal == 0:
-            return signal
-        k = min(index.ntotal, max(self.settings.candidates * 10, 64))
-        scores, ids = index.search(vec, k)
-        for score, row_id in zip(scores[0], ids[0], strict=True):
-            pos = li.position.get(int(row_id))
-            if pos is None:
+        """Best cosine per topic over the indexed questions of ``li`` (topic ids in ``lang``).
+
+        Each segment (base, delta) is searched; rows of dead base documents are skipped and
+        the base is asked for that many more rows; the best ``wanted`` rows of all segments
+        are kept, exactly the rows one index over the live documents would return.
+        """
+        wanted = max(self.settings.candidates * 10, 64)
+        found: list[tuple[float, Row]] = []
+        for segment, dead in li.segments():
+            index = segment.faiss_indexes.get(name)
+            if index is None or index.ntotal == 0:
                 continue
-            row = li.rows[pos]
+            extra = li.dead_rows if dead else 0
+            scores, ids = index.search(vec, min(index.ntotal, wanted + extra))
+            for score, row_id in zip(scores[0], ids[0], strict=True):
+                pos = segment.position.get(int(row_id))
+                if pos is not None and segment.rows[pos].key not in dead:
+                    found.append((float(score), segment.rows[pos]))
+        found.sort(key=lambda item: -item[0])
+        signal = _Signal()
+        for score, row in found[:wanted]:
             topic = row.key.split("/", 1)[1]
             if li.lang == lang or f"{lang}/{topic}" in self.kb.entries:
-                signal.offer(topic, float(score), row.text)
+                signal.offer(topic, score, row.text)
         return signal
 
     def _centroid(self, li: LangIndex, name: str, vec: np.ndarray) -> _Signal:
+        found: list[tuple[float, str]] = []
+        for segment, dead in li.segments():
+            centroids = segment.centroids.get(name)
+            if centroids is None or not len(centroids):
+                continue
+            scores = centroids @ vec[0]
+            k = min(len(scores), self.settings.candidates + len(dead))
+            top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+            found += [
+                (float(scores[pos]), segment.doc_keys[int(pos)])
+                for pos in top
+                if segment.doc_keys[int(pos)] not in dead
+            ]
+        found.sort(key=lambda item: -item[0])
         signal = _Signal()
-        centroids = li.centroids.get(name)
-        if centroids is None or not len(centroids):
-            return signal
-        scores = centroids @ vec[0]
-        k = min(len(scores), self.settings.candidates)
-        top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
-        for pos in top:
-            signal.offer(li.doc_keys[int(pos)].split("/", 1)[1], float(scores[pos]))
+        for score, key in found[: self.settings.candidates]:
+            signal.offer(key.split("/", 1)[1], score)
         return signal
 
     def _bm25(self, li: LangIndex, query: str) -> _Signal:
         signal = _Signal()
         terms = analyze(query, li.lang, mode=ANALYZER)
-        if li.bm25 is None or not terms:
+        if li.lexical is None or not terms:
             return signal
-        scores = li.bm25.get_scores(terms)
-        k = min(len(scores), self.settings.candidates)
-        top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
-        for pos in top:
-            if scores[pos] > 0:
-                signal.offer(li.doc_keys[int(pos)].split("/", 1)[1], float(scores[pos]))
+        for key, score in li.lexical.top(terms, self.settings.candidates):
+            signal.offer(key.split("/", 1)[1], score)
         return signal
 
     def _signals(
@@ -273,6 +286,18 @@ class HybridRetriever:
             matched=best.matched.get(topic, "") if best else "",
         )
 
+    def _set_support(self, hits: list[SearchHit], li: LangIndex, query: str) -> None:
+        """Set how much of the question's wording each hit's document contains."""
+        terms = analyze(query, li.lang, mode=ANALYZER)
+        if li.lexical is None or not terms:
+            return
+        for hit in hits:
+            key = f"{hit.lang}/{hit.id}"
+            tokens = li.delta.doc_tokens.get(key) if li.delta is not None else None
+            tokens = tokens or li.doc_tokens.get(key)
+            document = set(tokens[1]) if tokens else set()
+            hit.support = round(li.lexical.support(terms, document), 4)
+
     def _score_top(self, hits: list[SearchHit], found: dict[str, _Signal], lang: str) -> None:
         """Set the calibrated confidence on every hit (features relative to the runner-up)."""
         tops = [s.ranking()[0] for s in found.values() if s.scores]
@@ -297,13 +322,14 @@ class HybridRetriever:
         encoder's signals are used (BM25 and an English-only model cannot match it).
         """
         li = self.kb.langs.get(lang)
-        if li is None or not li.rows or not query.strip():
+        if li is None or not li.live_rows or not query.strip():
             return []
         signals = self._cross_signals if cross_lingual else self.signals
         found = self._signals(query, li, signals)
         fused = self._fuse(found, lang)
         ranked = sorted(fused, key=fused.__getitem__, reverse=True)[: k or self.settings.top_k]
         hits = [self._hit(t, lang, r, fused[t], found) for r, t in enumerate(ranked, start=1)]
+        self._set_support(hits, li, query)
         self._score_top(hits, found, lang)
         if cross_lingual:
             # The logistic model was fitted on same-language questions; across languages the
@@ -330,7 +356,10 @@ class HybridRetriever:
         else:
             top = hits[0]
             answer.confidence = top.confidence
-            if top.confidence >= threshold:
+            weak = self._weak_evidence(top)
+            if weak:
+                answer.reason = weak
+            elif top.confidence >= threshold:
                 answer.decision = Decision.ANSWER
                 answer.entry = self.get(top.id, top.lang)
                 answer.answered_lang = top.lang
@@ -339,6 +368,28 @@ class HybridRetriever:
                 answer.reason = f"confidence {top.confidence:.3f} < threshold {threshold:.3f}"
         answer.elapsed_ms = round((time.perf_counter() - started) * 1000, 2)
         return answer
+
+    def _weak_evidence(self, top: SearchHit) -> str:
+        """Return why the top topic lacks the evidence any answer needs ('' when it has it).
+
+        The confidence model reads how far the top topic is ahead of the others, so a question
+        the base does not cover can still get a high confidence when one topic is merely the
+        least unrelated ("biglietto del tram per Bergamo" -> the office directions, which
+        mention the tram). An answer also needs some absolute support: most of the question's
+        distinctive words in the document, or a phrasing of the topic close in meaning.
+        """
+        similar = [s for s in (top.multilingual, top.multilingual_cross) if s is not None]
+        if top.support is None or not similar:
+            return ""
+        similarity = max(similar)
+        settings = self.settings
+        if top.support < settings.min_support and similarity < settings.min_similarity:
+            return (
+                f"weak evidence for {top.id}: {top.support:.0%} of the question's words are in"
+                f" the document (< {settings.min_support:.0%}) and the closest phrasing has"
+                f" cosine {similarity:.2f} (< {settings.min_similarity:.2f})"
+            )
+        return ""
 
     def _fallback(self, query: str, lang: str, started: float) -> Answer | None:
         """Answer from a language that has a topic the asked language lacks."""

@@ -18,6 +18,8 @@ from bot.stack import Stack, redis_answers
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# In-process hubs of unit tests do not load the KB encoders at startup (the stack's hub does).
+os.environ.setdefault("BOT_KB_WARM", "false")
 
 
 @pytest.fixture(scope="session")

@@ -167,3 +167,22 @@ async def test_reloads_after_a_version_bump_at_most_once_a_second(
     assert "10:00–12:00" in fresh.get("opening_hours", "it").body
     assert await runtime.current() is fresh
     await runtime.redis().aclose()
+
+
+async def test_action_server_loads_the_knowledge_base_before_serving(
+    faq_settings: KbSettings, redis: Redis
+) -> None:
+    from rasa_sdk.executor import ActionExecutor
+
+    from actions.server import warm_knowledge_base
+
+    await redis.set(faq_settings.version_key, "v1:1")
+    runtime = KbRuntime(faq_settings, encoders=shared_encoders())
+    executor = ActionExecutor()
+    executor.register_action(ActionAnswerFaq(runtime))
+    await asyncio.to_thread(warm_knowledge_base, executor)
+    warmed = runtime._retriever
+    assert warmed is not None and runtime._seen_version == "v1:1"
+    await asyncio.sleep(faq_settings.reload_interval_s)
+    assert await runtime.current() is warmed  # the version it saw at startup: no reload
+    await runtime.redis().aclose()

@@ -6,6 +6,7 @@ import pytest
 
 from knowledge_base import KbSettings, build_index, load_retriever
 from knowledge_base.index import CorruptIndexError, load_index
+from knowledge_base.segments import merge
 from tests.knowledge_base.helpers import counting
 
 
@@ -61,7 +62,9 @@ def test_removed_document_leaves_the_index(kb_settings: KbSettings, encoders) ->
     report = build_index(kb_settings, encoders=encoders)
     assert report.removed == ["en/parking"] and report.embedded_rows == 0
     kb = load_index(kb_settings.index_dir)
-    assert all(row.key != "en/parking" for row in kb.langs["en"].rows)
+    assert "en/parking" not in kb.entries and "en/parking" in kb.langs["en"].dead
+    merged = merge(kb, encoders, kb_settings)
+    assert all(row.key != "en/parking" for row in merged.langs["en"].rows)
 
 
 @pytest.mark.parametrize("victim", ["manifest.json", "en/dense.faiss", "it/rows.json"])
@@ -110,7 +113,13 @@ def test_hnsw_above_the_size_setting_is_patched_in_place(
     report = build_index(settings, encoders=counted)
     assert report.embedded_rows == 1
     kb = load_index(settings.index_dir)
-    # HNSW cannot delete: the old row stays in the graph but no longer maps to a row.
-    assert kb.langs["en"].faiss_indexes["dense"].ntotal == before + 1
+    # The change lives in the delta segment: the base graph is untouched...
+    assert kb.langs["en"].faiss_indexes["dense"].ntotal == before
+    assert kb.langs["en"].delta is not None and "en/parking" in kb.langs["en"].dead
+    # ...until a merge adds the one new row; HNSW cannot delete, so the old row stays in the
+    # graph as an orphan that no longer maps to a row.
+    merged = merge(kb, counted, settings)
+    assert merged.langs["en"].faiss_indexes["dense"].ntotal == before + 1
+    assert counted["dense"].sentences == 1  # the merge embedded nothing
     retriever = load_retriever(settings, encoders=encoders)
     assert retriever.search("Garage nearby?", "en")[0].id == "parking"

@@ -100,3 +100,40 @@ def test_missing_model_names_the_setting(tmp_path: Path) -> None:
     settings = KbSettings(embedding_model=str(tmp_path / "no-such-model"))
     with pytest.raises(ModelNotFoundError, match="KB_EMBEDDING_MODEL"):
         load_encoders(settings)
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("biglietto del tram per Bergamo", "it"),
+        ("e il prezzo del biglietto del tram per Bergamo?", "it"),
+        ("treno per Bergamo, quanto costa il biglietto?", "it"),
+    ],
+)
+def test_abstains_when_one_topic_is_only_the_least_unrelated(
+    example_retriever,
+    text: str,
+    lang: str,  # noqa: ANN001
+) -> None:
+    answer = example_retriever.answer(text, lang)
+    assert answer.decision is Decision.ABSTAIN, answer.reason
+    top = answer.hits[0]
+    assert top.support is not None and top.support < example_retriever.settings.min_support
+
+
+def test_weak_evidence_is_what_stops_the_tram_ticket(example_retriever) -> None:  # noqa: ANN001
+    """Without the evidence floor the relative confidence alone would answer it."""
+    text = "biglietto del tram per Bergamo"
+    assert "weak evidence" in example_retriever.answer(text, "it").reason
+    loose = example_retriever.settings.model_copy(update={"min_support": 0.0})
+    from knowledge_base import HybridRetriever
+
+    unguarded = HybridRetriever(example_retriever.kb, example_retriever.encoders, loose)
+    assert unguarded.answer(text, "it").decision is Decision.ANSWER
+
+
+def test_support_weighs_words_the_base_never_uses_most(example_retriever) -> None:  # noqa: ANN001
+    lexical = example_retriever.kb.langs["it"].lexical
+    assert lexical.idf("bergam") > lexical.idf("tram") > 0
+    assert lexical.support(["tram", "bergam"], {"tram"}) < 0.5
+    assert lexical.support(["tram"], {"tram"}) == 1.0

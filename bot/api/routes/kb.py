@@ -10,11 +10,13 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+import structlog
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, status
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.api.deps import ServiceDep
@@ -34,11 +36,13 @@ from knowledge_base import (
     load_retriever,
     parse_document,
     render_document,
+    update_documents,
     version_value,
     write_atomic,
 )
 
 router = APIRouter(prefix="/api/kb", tags=["kb"])
+log = structlog.get_logger(__name__)
 
 
 async def get_kb_editor(_: ServiceDep) -> str:
@@ -80,19 +84,40 @@ def create_kb_state(settings: KbSettings, encoders: dict[str, Encoder] | None = 
 
 
 async def get_kb_state(request: Request, settings: KbSettingsDep) -> KbState:
-    """Return ``app.state.kb``, loading it on first use."""
-    state: KbState | None = getattr(request.app.state, "kb", None)
+    """Return ``app.state.kb``, loading it on first use (normally warmed at startup)."""
+    return await ensure_kb_state(request.app, settings)
+
+
+async def ensure_kb_state(app: FastAPI, settings: KbSettings) -> KbState:
+    """Return ``app.state.kb``, loading encoders and index once (concurrent callers wait)."""
+    state: KbState | None = getattr(app.state, "kb", None)
     if state is not None:
         return state
-    init_lock = getattr(request.app.state, "kb_init_lock", None)
+    init_lock = getattr(app.state, "kb_init_lock", None)
     if init_lock is None:
-        init_lock = request.app.state.kb_init_lock = asyncio.Lock()
+        init_lock = app.state.kb_init_lock = asyncio.Lock()
     async with init_lock:
-        state = getattr(request.app.state, "kb", None)
+        state = getattr(app.state, "kb", None)
         if state is None:
+            started = time.perf_counter()
             state = await asyncio.to_thread(create_kb_state, settings)
-            request.app.state.kb = state
+            app.state.kb = state
+            log.info("kb.loaded", seconds=round(time.perf_counter() - started, 2))
     return state
+
+
+async def warm_kb_state(app: FastAPI) -> None:
+    """Load the encoders and the index in the background at startup.
+
+    The webhook does not wait for it (readiness is unchanged); the first KB editor request
+    finds everything loaded instead of paying ~6 s. A failure is logged, and the first
+    request tries again and reports the error.
+    """
+    settings_for = app.dependency_overrides.get(get_kb_settings, get_kb_settings)
+    try:
+        await ensure_kb_state(app, settings_for())
+    except Exception as exc:  # noqa: BLE001 - warming is best effort; requests retry
+        log.warning("kb.warm_failed", error=repr(exc))
 
 
 KbDep = Annotated[KbState, Depends(get_kb_state)]
@@ -280,9 +305,20 @@ async def _publish(request: Request, state: KbState) -> tuple[Any, str]:
     state.retriever = await asyncio.to_thread(
         load_retriever, state.settings, encoders=state.encoders
     )
-    value = version_value(report.version)
+    return report, await _bump(request, state, report.version)
+
+
+async def _publish_one(request: Request, state: KbState, saved: FaqEntry) -> Any:
+    """Index one saved document from the live retriever (no full reload), bump the version."""
+    state.retriever, report = await asyncio.to_thread(update_documents, state.retriever, [saved])
+    await _bump(request, state, report.version)
+    return report
+
+
+async def _bump(request: Request, state: KbState, version: str) -> str:
+    value = version_value(version)
     await request.app.state.redis.set(state.settings.version_key, value)
-    return report, value
+    return value
 
 
 # ---------------------------------------------------------------- routes
@@ -414,8 +450,9 @@ async def save_document(
             detail = {"message": "the document has errors", "errors": _dump(errors)}
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail)
         text = render_document(candidate)
+        saved, _parse_issues = parse_document(text, str(path))
         await asyncio.to_thread(write_atomic, path, text)
-        report, _value = await _publish(request, state)
+        report = await _publish_one(request, state, saved or candidate)
         revision = Revision(
             version=file_version(text),
             text=text,
