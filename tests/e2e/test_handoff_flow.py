@@ -47,5 +47,5 @@ async def test_agent_takes_over_bot_stays_silent_then_resumes(
     answered = await customer_it.say("a che ora aprite il sabato?")
     assert answered, "after resolution the bot answers again"
     # ...with the real answer (the dialogue resumes listening), not a fallback and a new ticket
-    assert "Sabato" in answered[0] and "9:30" in answered[0], answered
+    assert any("Sabato" in text and "9:30" in text for text in answered), answered
     assert len(await player.tickets_of(customer_it.contact)) == 1

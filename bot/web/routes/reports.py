@@ -17,7 +17,6 @@ from markupsafe import Markup
 from bot.api.deps import KeysDep, RedisDep
 from bot.api.routes import reports as reports_api
 from bot.api.routes.kb import KbSettingsDep
-from bot.reports import gather_report
 from bot.web.auth import SupervisorPage
 from bot.web.charts import bar_chart, line_chart
 from bot.web.errors import PageRoute, error_page
@@ -83,15 +82,7 @@ async def reports_page(
         start, end = _period(request, since, until)
     except HTTPException as exc:
         return error_page(request, exc.status_code, str(exc.detail))
-    report = await gather_report(
-        redis=redis,
-        keys=keys,
-        store=state_of(request).store,
-        teams=state_of(request).teams,
-        misses_stream=kb_settings.misses_stream,
-        since=start,
-        until=end,
-    )
+    report = await reports_api.report_for(request, redis, keys, kb_settings, start, end)
     query = urlencode({"since": start.isoformat(), "until": end.isoformat()})
     return render(
         request,
