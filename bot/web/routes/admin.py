@@ -14,15 +14,18 @@ from bot.web.templating import render
 from bot.whatsapp.templates import cached_catalog
 from handoff.api.deps import StateDep
 from handoff.api.routes.users import apply_user_update
+from handoff.business_hours import WEEKDAYS
 from handoff.errors import ConflictError
 from handoff.models import (
     CannedReplyIn,
     Language,
+    Priority,
     Role,
     StaffUser,
     StaffUserCreate,
     StaffUserUpdate,
 )
+from handoff.teams import TeamSpec
 
 router = APIRouter(
     prefix="/admin", tags=["staff pages"], route_class=PageRoute, include_in_schema=False
@@ -140,10 +143,51 @@ async def unlock_user(username: str, user: AdminPage, state: StateDep) -> Respon
 
 
 @router.get("/teams", response_class=HTMLResponse)
-async def teams_page(request: Request, user: SupervisorPage, state: StateDep) -> Response:
-    """Teams with their opening hours, closures, SLA and members (from ``teams.yml``)."""
+async def teams_page(
+    request: Request, user: SupervisorPage, state: StateDep, done: str | None = None
+) -> Response:
+    """Teams with their opening hours, closures, SLA and members; admins edit them."""
     members = await state.directory.all()
-    return render(request, "admin/teams.html", teams=team_views(state.teams, members))
+    overridden = {
+        name for name in state.teams.teams if await state.team_overrides.stored(name) is not None
+    }
+    return render(
+        request,
+        "admin/teams.html",
+        teams=team_views(state.teams, members),
+        overridden=overridden,
+        can_edit=user.role is Role.admin,
+        weekdays=WEEKDAYS,
+        priorities=[p.value for p in Priority],
+        done=done,
+    )
+
+
+@router.post("/teams/{team}")
+async def edit_team(team: str, request: Request, user: AdminPage, state: StateDep) -> Response:
+    """Save a team's weekly hours, closures, SLA and escalation (validated, live, audited).
+
+    Form fields: ``hours_<weekday>`` ("09:00-13:00, 14:00-18:00", empty = closed),
+    ``closures`` ("12-07, 2026-08-14"), ``sla_<priority>`` and ``escalation_minutes`` (minutes).
+    """
+    form = await request.form()
+    override = TeamSpec.model_validate(
+        {
+            "hours": {day: _split(str(form.get(f"hours_{day}", ""))) for day in WEEKDAYS},
+            "closures": _split(str(form.get("closures", ""))),
+            "sla_minutes": {p.value: form.get(f"sla_{p.value}") for p in Priority},
+            "escalation_minutes": form.get("escalation_minutes") or None,
+        }
+    )
+    await state.team_overrides.put(team, override, user.username)
+    return _done("/admin/teams", "team_saved")
+
+
+@router.post("/teams/{team}/reset")
+async def reset_team(team: str, user: AdminPage, state: StateDep) -> Response:
+    """Drop the admins' edits of a team: back to ``teams.yml``."""
+    await state.team_overrides.reset(team, user.username)
+    return _done("/admin/teams", "team_reset")
 
 
 @router.get("/canned", response_class=HTMLResponse)
