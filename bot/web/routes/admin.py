@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import UTC, datetime
+from typing import Annotated, get_args
 
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -11,19 +12,23 @@ from bot.web.auth import AdminPage, SupervisorPage
 from bot.web.errors import PageRoute
 from bot.web.teams import team_views
 from bot.web.templating import render
-from bot.whatsapp.templates import cached_catalog
+from bot.whatsapp.template_overrides import DELETED, TemplateOverrides, live_catalog
+from bot.whatsapp.templates import TemplateCatalog, TemplateSpec
 from handoff.api.deps import StateDep
 from handoff.api.routes.users import apply_user_update
+from handoff.api.state import HandoffState
 from handoff.business_hours import WEEKDAYS
-from handoff.errors import ConflictError
+from handoff.errors import ConflictError, InvalidRequestError, NotFoundError
 from handoff.models import (
     CannedReplyIn,
+    HistoryEntry,
     Language,
     Priority,
     Role,
     StaffUser,
     StaffUserCreate,
     StaffUserUpdate,
+    TicketEvent,
 )
 from handoff.teams import TeamSpec
 
@@ -238,12 +243,93 @@ async def delete_canned(canned_id: str, user: SupervisorPage, state: StateDep) -
 
 
 @router.get("/templates", response_class=HTMLResponse)
-async def templates_page(request: Request, user: SupervisorPage) -> Response:
-    """The approved WhatsApp templates declared in ``bot/templates.yml`` (read-only)."""
-    catalog = cached_catalog()
+async def templates_page(
+    request: Request, user: SupervisorPage, state: StateDep, done: str | None = None
+) -> Response:
+    """The WhatsApp templates of ``bot/templates.yml`` and the admins' declarations."""
+    catalog = live_catalog(request.app)
+    stored = await _template_store(request).stored()
     return render(
         request,
         "admin/templates.html",
         templates=list(catalog.templates),
         reengagement=catalog.reengagement,
+        overridden={name for name, raw in stored.items() if raw != DELETED},
+        can_edit=user.role is Role.admin,
+        categories=list(get_args(TemplateSpec.model_fields["category"].annotation)),
+        languages=[language.value for language in Language],
+        done=done,
     )
+
+
+@router.post("/templates")
+async def put_template(
+    request: Request,
+    user: AdminPage,
+    state: StateDep,
+    name: Annotated[str, Form(pattern=r"^[a-z0-9_]{1,512}$")],
+    category: Annotated[str, Form(max_length=32)],
+    parameters: Short = "",
+) -> Response:
+    """Declare (add or replace) a template: validated, applied live, audited.
+
+    Form fields besides ``name``/``category``/``parameters``: ``body_<lang>`` and
+    ``buttons_<lang>`` (comma-separated) per language; an empty body leaves the language out.
+    """
+    form = await request.form()
+    bodies = {lang.value: str(form.get(f"body_{lang.value}", "")).strip() for lang in Language}
+    spec = TemplateSpec.model_validate(
+        {
+            "name": name,
+            "category": category,
+            "parameters": _split(parameters),
+            "body": {lang: body for lang, body in bodies.items() if body},
+            "buttons": {
+                lang: buttons
+                for lang in bodies
+                if bodies[lang] and (buttons := _split(str(form.get(f"buttons_{lang}", ""))))
+            },
+        }
+    )
+    if not spec.body:
+        raise InvalidRequestError("give the template's text in at least one language")
+    catalog = await _template_store(request).put(spec)
+    await _apply_templates(request, state, user, catalog, name, TicketEvent.template_saved)
+    return _done("/admin/templates", "template_saved")
+
+
+@router.post("/templates/{name}/delete")
+async def delete_template(
+    name: str, request: Request, user: AdminPage, state: StateDep
+) -> Response:
+    """Remove a template declaration (not the one used to re-open the window)."""
+    try:
+        catalog = await _template_store(request).delete(name)
+    except KeyError as exc:
+        raise NotFoundError(str(exc.args[0])) from None
+    await _apply_templates(request, state, user, catalog, name, TicketEvent.template_deleted)
+    return _done("/admin/templates", "template_deleted")
+
+
+def _template_store(request: Request) -> TemplateOverrides:
+    return TemplateOverrides(request.app.state.redis, request.app.state.keys)
+
+
+async def _apply_templates(
+    request: Request,
+    state: HandoffState,
+    user: StaffUser,
+    catalog: TemplateCatalog,
+    name: str,
+    event: TicketEvent,
+) -> None:
+    """Make ``catalog`` the hub's live one and audit the change."""
+    request.app.state.template_catalog = catalog
+    spec = catalog.get(name)
+    entry = HistoryEntry(
+        event=event,
+        at=datetime.now(UTC),
+        actor=user.username,
+        detail={"template": name, "spec": spec.model_dump_json() if spec else None},
+    )
+    await state.store.record_audit(f"template:{name}", entry)

@@ -12,7 +12,7 @@ from redis.asyncio import Redis
 
 from handoff.models import Role
 from tests.bot.web.pages import ADMIN, PageClient, login, new_contact, open_ticket, staff_client
-from tests.bot.whatsapp_live import LiveHub, live_hub
+from tests.bot.whatsapp_live import SERVICE, LiveHub, live_hub, until
 
 # Monday 30 November 2026, 10:00 in Milan: inside teams.yml's 09:00-18:30.
 MONDAY_10 = "2026-11-30T10:00:00+01:00"
@@ -132,3 +132,129 @@ async def test_stored_hours_are_applied_when_the_service_starts(
     async with live_hub(redis, redis_server, key_prefix) as second:
         admin = await login(second, *ADMIN)
         assert await _deadline(admin, second) == datetime.fromisoformat("2026-11-30T14:45:00+01:00")
+
+
+VISIT_OFFER = {
+    "name": "visit_offer",
+    "category": "marketing",
+    "parameters": "customer_name, area",
+    "body_it": "Ciao {{1}}, ci sono nuove case a {{2}}. Rispondi per saperne di più.",
+    "body_en": "Hi {{1}}, there are new homes in {{2}}. Reply to know more.",
+    "buttons_it": "Scopri di più, No grazie",
+    "buttons_en": "",
+}
+
+
+async def _api_templates(hub: LiveHub) -> dict[str, dict[str, object]]:
+    listed = await hub.http.get("/api/templates", headers=SERVICE)
+    assert listed.status_code == 200, listed.text
+    return {t["name"]: t for t in listed.json()}
+
+
+async def test_admin_adds_a_template_the_console_offers_and_sends_then_deletes_it(
+    hub: LiveHub, key_prefix: str
+) -> None:
+    admin = await login(hub, *ADMIN)
+    added = await admin.post_form("/admin/templates", VISIT_OFFER)
+    assert added.status_code == 303, added.text
+    offered = (await _api_templates(hub))["visit_offer"]
+    listing = await admin.http.get("/admin/templates", headers={"Accept-Language": "en"})
+    assert listing.status_code == 200, listing.text
+    assert 'data-template-form="edit-visit_offer"' in listing.text
+    assert "edited by an admin" in listing.text and "Meta approves them" in listing.text
+    assert offered["parameters"] == ["customer_name", "area"]
+    assert offered["buttons"] == {"it": ["Scopri di più", "No grazie"]} and set(
+        offered["body"]
+    ) == {"it", "en"}
+    audit = await _audit(hub, key_prefix)
+    assert any(
+        e["ticket_id"] == "template:visit_offer"
+        and e["event"] == "template_saved"
+        and e["actor"] == "admin"
+        for e in audit
+    )
+
+    contact = new_contact()
+    await hub.http.post("/api/simulator/messages", json={"contact": contact, "text": "ciao"})
+    ticket_id = await open_ticket(hub, contact)
+    await hub.http.post(f"/api/simulator/contacts/{contact}/close-window")
+    page = await admin.http.get(f"/console/tickets/{ticket_id}")
+    assert 'id="window-closed"' in page.text and 'name="template" value="visit_offer"' in page.text
+    await admin.post_form(f"/console/tickets/{ticket_id}/claim")
+    sent = await admin.post_form(
+        f"/console/tickets/{ticket_id}/template",
+        {"template": "visit_offer", "parameter": ["Giulia", "Navigli"]},
+    )
+    assert sent.status_code == 303, sent.text
+
+    async def delivered() -> bool:
+        return any(
+            s["payload"].get("template", {}).get("name") == "visit_offer"
+            for s in await hub.sent_to(contact)
+        )
+
+    await until(delivered)  # the fake Cloud API accepts the new declaration too
+
+    edited = await admin.post_form("/admin/templates", {**VISIT_OFFER, "category": "utility"})
+    assert edited.status_code == 303
+    assert (await _api_templates(hub))["visit_offer"]["category"] == "utility"
+    deleted = await admin.post_form("/admin/templates/visit_offer/delete")
+    assert deleted.status_code == 303
+    assert "visit_offer" not in await _api_templates(hub)
+    page = await admin.http.get(f"/console/tickets/{ticket_id}")
+    assert 'value="visit_offer"' not in page.text
+    assert any(e["event"] == "template_deleted" for e in await _audit(hub, key_prefix))
+
+
+async def test_a_file_template_can_be_deleted_and_the_deletion_survives_a_restart(
+    redis: Redis, redis_server: str, key_prefix: str
+) -> None:
+    async with live_hub(redis, redis_server, key_prefix) as first:
+        admin = await login(first, *ADMIN)
+        assert "viewing_reminder" in await _api_templates(first)
+        assert (
+            await admin.post_form("/admin/templates/viewing_reminder/delete")
+        ).status_code == 303
+    async with live_hub(redis, redis_server, key_prefix) as second:
+        assert "viewing_reminder" not in await _api_templates(second)
+        assert "ticket_update" in await _api_templates(second)
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"body_it": "Ciao {{1}}", "body_en": ""}, "declares 2 parameters"),
+        ({"name": "Visit Offer"}, "name"),
+        ({"category": "promo"}, "category"),
+        ({"body_it": "", "body_en": ""}, "at least one language"),
+    ],
+)
+async def test_invalid_templates_are_refused_and_nothing_changes(
+    hub: LiveHub, key_prefix: str, changes: dict[str, str], reason: str
+) -> None:
+    admin = await login(hub, *ADMIN)
+    before = await _api_templates(hub)
+    refused = await admin.post_form("/admin/templates", {**VISIT_OFFER, **changes})
+    assert refused.status_code == 422, refused.text
+    assert reason in html.unescape(refused.text)
+    assert await _api_templates(hub) == before
+    assert not await hub.redis.exists(f"{key_prefix}templates:overrides")
+
+
+async def test_reengagement_template_and_unknown_ones_cannot_be_deleted(hub: LiveHub) -> None:
+    admin = await login(hub, *ADMIN)
+    kept = await admin.post_form("/admin/templates/follow_up_request/delete")
+    assert kept.status_code == 422 and "reengagement template" in html.unescape(kept.text)
+    assert "follow_up_request" in await _api_templates(hub)
+    missing = await admin.post_form("/admin/templates/nothing_here/delete")
+    assert missing.status_code == 404
+
+
+async def test_supervisor_sees_the_templates_but_may_not_edit(hub: LiveHub) -> None:
+    supervisor = await staff_client(hub, Role.supervisor)
+    page = await supervisor.http.get("/admin/templates")
+    assert page.status_code == 200 and "data-template-form" not in page.text
+    assert (await supervisor.post_form("/admin/templates", VISIT_OFFER)).status_code == 403
+    deleted = await supervisor.post_form("/admin/templates/ticket_update/delete")
+    assert deleted.status_code == 403
+    assert "visit_offer" not in await _api_templates(hub)
