@@ -64,7 +64,16 @@ class TemplateOverrides:
         return merge(self.base, good)
 
     async def put(self, spec: TemplateSpec) -> TemplateCatalog:
-        """Add or replace a declaration; returns the new catalogue."""
+        """Add or replace a declaration; returns the new catalogue.
+
+        The re-engagement template stays as the file declares it (``PermissionError``): the
+        outbound workers fill it from ``bot/templates.yml``.
+        """
+        if spec.name == self.base.reengagement:
+            raise PermissionError(
+                f"{spec.name!r} re-opens the 24-hour window and the workers read it from "
+                "bot/templates.yml: change it there"
+            )
         return await self._change(spec.name, spec.model_dump_json())
 
     async def delete(self, name: str) -> TemplateCatalog:

@@ -293,7 +293,10 @@ async def put_template(
     )
     if not spec.body:
         raise InvalidRequestError("give the template's text in at least one language")
-    catalog = await _template_store(request).put(spec)
+    try:
+        catalog = await _template_store(request).put(spec)
+    except PermissionError as exc:
+        raise ConflictError(str(exc)) from None
     await _apply_templates(request, state, user, catalog, name, TicketEvent.template_saved)
     return _done("/admin/templates", "template_saved")
 

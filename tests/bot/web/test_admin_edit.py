@@ -241,11 +241,16 @@ async def test_invalid_templates_are_refused_and_nothing_changes(
     assert not await hub.redis.exists(f"{key_prefix}templates:overrides")
 
 
-async def test_reengagement_template_and_unknown_ones_cannot_be_deleted(hub: LiveHub) -> None:
+async def test_reengagement_template_cannot_be_changed_nor_unknown_ones_deleted(
+    hub: LiveHub,
+) -> None:
     admin = await login(hub, *ADMIN)
     kept = await admin.post_form("/admin/templates/follow_up_request/delete")
     assert kept.status_code == 422 and "reengagement template" in html.unescape(kept.text)
     assert "follow_up_request" in await _api_templates(hub)
+    edited = await admin.post_form("/admin/templates", {**VISIT_OFFER, "name": "follow_up_request"})
+    assert edited.status_code == 409 and "bot/templates.yml" in edited.text
+    assert not await hub.redis.exists(f"{hub.keys.prefix}templates:overrides")
     missing = await admin.post_form("/admin/templates/nothing_here/delete")
     assert missing.status_code == 404
 
