@@ -69,6 +69,10 @@ class Keys:
         """Set of every contact id the hub has seen (for export, retention, reports)."""
         return f"{self.prefix}contacts"
 
+    def template_overrides(self) -> str:
+        """Hash of admins' template declarations: name → JSON spec or ``deleted``."""
+        return f"{self.prefix}templates:overrides"
+
     def gdpr_log(self) -> str:
         """Stream of GDPR exports and erasures: action, contact's salted hash, actor, counts."""
         return f"{self.prefix}gdpr:log"

@@ -31,6 +31,7 @@ from bot.logging import configure_logging
 from bot.retention import run_retention_forever
 from bot.runtime import Runtime
 from bot.web import install as install_web_pages
+from bot.whatsapp.template_overrides import TemplateOverrides
 from handoff.api import Role, require_role
 from handoff.api import lifespan as handoff_lifespan
 from handoff.api import router as handoff_router
@@ -58,6 +59,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     state.contact_data = ContactData(
         redis=runtime.redis, keys=runtime.keys, settings=settings, handoff=runtime.handoff
     )
+    state.template_catalog = await TemplateOverrides(runtime.redis, runtime.keys).catalog()
     async with handoff_lifespan(app):
         if settings.handoff_base.rstrip("/") == settings.public_url.rstrip("/"):
             runtime.handoff.use_local(app.state.handoff.tickets)  # the service is this process

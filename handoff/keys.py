@@ -61,6 +61,10 @@ class Keys:
         """ZSET ticket id -> created epoch ms: every ticket of one contact (latest, GDPR)."""
         return f"{self.prefix}contact:{phone}:tickets"
 
+    def team_override(self, team: str) -> str:
+        """STRING, JSON ``TeamSpec``: an admin's edit of a team, merged over ``teams.yml``."""
+        return f"{self.prefix}team:{team}:override"
+
     # --- audit, events, stats ------------------------------------------------------------
     def audit(self) -> str:
         """STREAM, append-only audit trail: ticket_id, event, actor, at, detail (JSON)."""

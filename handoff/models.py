@@ -103,6 +103,10 @@ class TicketEvent(StrEnum):
     erased = "erased"
     kb_saved = "kb_saved"  # not a ticket: ticket_id is ``kb:<lang>/<id>`` (KB editor)
     kb_restored = "kb_restored"
+    team_changed = "team_changed"  # not a ticket: ticket_id is ``team:<name>`` (admin pages)
+    team_reset = "team_reset"
+    template_saved = "template_saved"  # not a ticket: ticket_id is ``template:<name>``
+    template_deleted = "template_deleted"
 
 
 def normalize_phone(phone: str) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -78,6 +78,40 @@ class TeamDirectory:
 
     teams: dict[str, Team]
     routing: dict[str, str]
+    source: TeamsFile = field(default_factory=lambda: TeamsFile(teams={}))
+    fallback_sla_minutes: int = 60
+    fallback_escalation_minutes: int = 30
+
+    def file_spec(self, name: str) -> TeamSpec:
+        """The team's entry of ``teams.yml`` (``defaults`` merged in), without overrides."""
+        self.get(name)
+        merged = self.source.defaults.model_dump() | self.source.teams[name].model_dump(
+            exclude_none=True
+        )
+        return TeamSpec.model_validate(merged)
+
+    def build(self, name: str, override: TeamSpec | None = None) -> Team:
+        """The team as ``teams.yml`` declares it, with ``override``'s keys replacing the file's.
+
+        Raises ``ValueError`` (bad interval, closure or time zone) before anything changes.
+        """
+        spec = self.file_spec(name)
+        if override is not None:
+            spec = TeamSpec.model_validate(
+                spec.model_dump(exclude_none=True) | override.model_dump(exclude_none=True)
+            )
+        return _build_team(
+            name,
+            CalendarSpec(),
+            spec,
+            self.fallback_sla_minutes,
+            self.fallback_escalation_minutes,
+        )
+
+    def replace(self, team: Team) -> None:
+        """Swap a team in place (live edit): every holder of this directory sees the new one."""
+        self.get(team.name)
+        self.teams[team.name] = team
 
     def get(self, name: str) -> Team:
         """Return a team or raise ``KeyError`` naming the known ones."""
@@ -107,7 +141,13 @@ def load_teams(path: Path, *, sla_minutes: int = 60, escalation_minutes: int = 3
     for key, team_name in spec.routing.items():
         if team_name not in teams:
             raise ValueError(f"{path}: routing {key!r} names unknown team {team_name!r}")
-    return TeamDirectory(teams=teams, routing=dict(spec.routing))
+    return TeamDirectory(
+        teams=teams,
+        routing=dict(spec.routing),
+        source=spec,
+        fallback_sla_minutes=sla_minutes,
+        fallback_escalation_minutes=escalation_minutes,
+    )
 
 
 def _build_team(
@@ -125,6 +165,7 @@ def _build_team(
 
 
 def _build_calendar(merged: dict[str, Any]) -> BusinessCalendar:
+    """The calendar of merged keys; ``ValueError`` says which hour, closure or zone is wrong."""
     hours: dict[str, list[str]] = merged["hours"] or {}
     weekly = {
         WEEKDAYS.index(day): tuple(parse_interval(spec) for spec in specs)
@@ -134,15 +175,31 @@ def _build_calendar(merged: dict[str, Any]) -> BusinessCalendar:
     dates: set[date] = set()
     for closure in merged["closures"] or []:
         if closure.count("-") == 1:
-            month, day = closure.split("-")
-            recurring.add((int(month), int(day)))
+            recurring.add(_recurring_closure(closure))
         else:
-            dates.add(date.fromisoformat(closure))
+            try:
+                dates.add(date.fromisoformat(closure))
+            except ValueError as exc:
+                raise ValueError(f"bad closure {closure!r}; write MM-DD or YYYY-MM-DD") from exc
+    try:
+        timezone = ZoneInfo(merged["timezone"] or "Europe/Rome")
+    except (ValueError, KeyError) as exc:
+        raise ValueError(f"unknown time zone {merged['timezone']!r}") from exc
     return BusinessCalendar(
-        timezone=ZoneInfo(merged["timezone"] or "Europe/Rome"),
+        timezone=timezone,
         weekly=weekly,
         country=merged["country"],
         subdivision=merged["subdivision"],
         recurring_closures=frozenset(recurring),
         closure_dates=frozenset(dates),
     )
+
+
+def _recurring_closure(closure: str) -> tuple[int, int]:
+    """``"12-07"`` → ``(12, 7)``, checked against a leap year's calendar."""
+    try:
+        month, day = (int(part) for part in closure.split("-"))
+        date(2024, month, day)
+    except ValueError as exc:
+        raise ValueError(f"bad closure {closure!r}; write MM-DD or YYYY-MM-DD") from exc
+    return month, day

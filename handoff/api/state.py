@@ -23,6 +23,7 @@ from handoff.outbox import Outbox, OutboxJob
 from handoff.sessions import SessionService
 from handoff.staff import StaffDirectory, make_hasher
 from handoff.store import TicketStore
+from handoff.team_overrides import TeamOverrides
 from handoff.teams import TeamDirectory, load_teams
 from handoff.tickets import TicketService
 
@@ -47,6 +48,7 @@ class HandoffState:
     canned: CannedStore
     outbox: Outbox
     crm_deliverer: CrmDeliverer
+    team_overrides: TeamOverrides
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     stop: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -120,6 +122,12 @@ async def build_state(settings: HandoffSettings) -> HandoffState:
         simulated_clock=settings.simulator_mode,
         clock_tolerance_seconds=settings.simulated_clock_tolerance_seconds,
     )
+    team_overrides = TeamOverrides(redis, keys, teams, store)
+    applied = await team_overrides.load_all()
+    if applied:
+        logger.info(
+            "applied %s team override(s) stored in Redis over %s", applied, settings.teams_file
+        )
     return HandoffState(
         settings=settings,
         redis=redis,
@@ -133,6 +141,7 @@ async def build_state(settings: HandoffSettings) -> HandoffState:
         canned=canned,
         outbox=outbox,
         crm_deliverer=CrmDeliverer(http, settings.crm_webhooks),
+        team_overrides=team_overrides,
     )
 
 

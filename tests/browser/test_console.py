@@ -224,6 +224,19 @@ async def test_administration_pages_render_on_a_phone(
     await admin.locator('[data-canned="browser_test"]').get_by_role("button", name="Delete").click()
     await expect(admin.locator('[data-canned="browser_test"]')).to_have_count(0)
 
+    await admin.goto("/admin/teams")
+    await admin.get_by_text("Edit hours, closures and SLA").first.click()
+    await admin.locator("#sales-hours-sat").fill("09:30-12:30")
+    await admin.locator('[data-team-form="sales"]').get_by_role("button", name="Save").click()
+    await expect(admin.locator(".alert.ok")).to_have_text(
+        "Team hours saved: new tickets use them now."
+    )
+    await expect(admin.locator('[data-overridden="sales"]')).to_be_visible()
+    await screenshot(admin, "admin-teams-edited")
+    await admin.get_by_text("Edit hours, closures and SLA").first.click()
+    await admin.get_by_role("button", name="Reset to handoff/teams.yml").click()
+    await expect(admin.locator('[data-overridden="sales"]')).to_have_count(0)
+
     await admin.context.clear_cookies()
     await admin.goto("/login")
     await screenshot(admin, "login")

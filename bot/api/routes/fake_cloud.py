@@ -36,7 +36,8 @@ from bot.keys import Keys
 from bot.simulator import status_item, statuses_envelope, webhook_request
 from bot.whatsapp.payloads import problems
 from bot.whatsapp.redis_replies import text, text_or_none
-from bot.whatsapp.templates import TemplateError, cached_catalog
+from bot.whatsapp.template_overrides import live_catalog
+from bot.whatsapp.templates import TemplateCatalog, TemplateError
 
 log = structlog.get_logger(__name__)
 
@@ -175,7 +176,7 @@ async def send_message(version: str, phone_number_id: str, request: Request) -> 
     failure = await _next_failure(redis, keys, to)
     if failure is not None and not failure.as_status:
         return _error(failure.status, failure.code, failure.message)
-    refused = _refusal(payload)
+    refused = _refusal(payload, live_catalog(request.app))
     if refused is not None:
         return refused
     wamid = new_wamid()
@@ -235,7 +236,7 @@ async def _next_failure(redis: Redis, keys: Keys, to: str) -> Failure | None:
     return Failure.model_validate_json(raw) if raw is not None else None
 
 
-def _refusal(payload: dict[str, Any]) -> JSONResponse | None:
+def _refusal(payload: dict[str, Any], catalog: TemplateCatalog) -> JSONResponse | None:
     """Meta's answer to a payload it would refuse (None when it is acceptable)."""
     found = problems(payload)
     if found:
@@ -250,7 +251,7 @@ def _refusal(payload: dict[str, Any]) -> JSONResponse | None:
         for p in c.get("parameters") or []
     ]
     try:
-        cached_catalog().parameters_for(str(template.get("name")), values)
+        catalog.parameters_for(str(template.get("name")), values)
     except TemplateError as exc:
         return _error(400, exc.code, str(exc))
     return None

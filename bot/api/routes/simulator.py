@@ -28,7 +28,8 @@ from bot.config import Settings
 from bot.statuses import message_statuses
 from bot.whatsapp import redis_replies as replies
 from bot.whatsapp.redis_replies import text, text_or_none
-from bot.whatsapp.templates import cached_catalog
+from bot.whatsapp.template_overrides import live_catalog
+from bot.whatsapp.templates import TemplateCatalog
 
 router = APIRouter(tags=["simulator"])
 
@@ -233,7 +234,9 @@ async def media_bytes(media_id: str, redis: RedisDep, keys: KeysDep) -> Response
 
 
 @router.get("/api/simulator/conversations/{contact}")
-async def conversation(contact: str, redis: RedisDep, keys: KeysDep) -> dict[str, Any]:
+async def conversation(
+    contact: str, request: Request, redis: RedisDep, keys: KeysDep
+) -> dict[str, Any]:
     """The chat as the phone shows it: customer messages, business messages, ticks."""
     contact = contact.lstrip("+")
     entries = list(
@@ -255,7 +258,7 @@ async def conversation(contact: str, redis: RedisDep, keys: KeysDep) -> dict[str
         "window_from": fields[1],
         "language": fields[2],
         "messages": [
-            _view(entry_id, f, payloads, statuses)
+            _view(entry_id, f, payloads, statuses, live_catalog(request.app))
             for entry_id, f in entries
             if f.get("role") != "status" and (f.get("role") == "customer" or f.get("wamid"))
         ],
@@ -263,7 +266,11 @@ async def conversation(contact: str, redis: RedisDep, keys: KeysDep) -> dict[str
 
 
 def _view(
-    entry_id: str, fields: dict[str, str], payloads: dict[str, Any], statuses: dict[str, str]
+    entry_id: str,
+    fields: dict[str, str],
+    payloads: dict[str, Any],
+    statuses: dict[str, str],
+    catalog: TemplateCatalog,
 ) -> dict[str, Any]:
     """One chat bubble."""
     if fields.get("role") == "customer":
@@ -284,16 +291,16 @@ def _view(
         "ts": fields.get("ts"),
         "status": statuses.get(fields.get("message_id", ""), "sent"),
         "payload": payload,
-        "rendered": _render_template(payload),
+        "rendered": _render_template(payload, catalog),
     }
 
 
-def _render_template(payload: dict[str, Any]) -> dict[str, Any] | None:
+def _render_template(payload: dict[str, Any], catalog: TemplateCatalog) -> dict[str, Any] | None:
     """Text and quick-reply buttons of a template message, as the phone shows them."""
     if payload.get("type") != "template":
         return None
     template = payload.get("template") or {}
-    spec = cached_catalog().get(str(template.get("name")))
+    spec = catalog.get(str(template.get("name")))
     if spec is None:
         return None
     language = (template.get("language") or {}).get("code", "it")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, HTTPException, Request, status
 from pydantic import BaseModel, ConfigDict
 from redis.asyncio import Redis
 
@@ -14,7 +14,8 @@ from bot.config import Settings
 from bot.keys import Keys
 from bot.whatsapp.consent import is_opted_out
 from bot.whatsapp.redis_replies import text_dict
-from bot.whatsapp.templates import TemplateError, TemplateSpec, cached_catalog
+from bot.whatsapp.template_overrides import live_catalog
+from bot.whatsapp.templates import TemplateCatalog, TemplateError, TemplateSpec, cached_catalog
 
 router = APIRouter(tags=["templates"])
 
@@ -39,24 +40,35 @@ class TemplateQueued(BaseModel):
 
 
 @router.get("/api/templates")
-async def list_templates(_: ServiceDep) -> list[TemplateSpec]:
-    """The templates declared in ``bot/templates.yml``."""
-    return list(cached_catalog().templates)
+async def list_templates(request: Request, _: ServiceDep) -> list[TemplateSpec]:
+    """The templates declared in ``bot/templates.yml`` and by admins (live)."""
+    return list(live_catalog(request.app).templates)
 
 
 @router.post("/api/outbound/templates", status_code=status.HTTP_202_ACCEPTED)
 async def send_template(
-    body: TemplateSend, _: ServiceDep, redis: RedisDep, keys: KeysDep, settings: SettingsDep
+    body: TemplateSend,
+    request: Request,
+    _: ServiceDep,
+    redis: RedisDep,
+    keys: KeysDep,
+    settings: SettingsDep,
 ) -> TemplateQueued:
     """Queue a proactive template; refused for a contact who opted out (409)."""
-    return await queue_template(body, redis=redis, keys=keys, settings=settings)
+    catalog = live_catalog(request.app)
+    return await queue_template(body, redis=redis, keys=keys, settings=settings, catalog=catalog)
 
 
 async def queue_template(
-    body: TemplateSend, *, redis: Redis, keys: Keys, settings: Settings
+    body: TemplateSend,
+    *,
+    redis: Redis,
+    keys: Keys,
+    settings: Settings,
+    catalog: TemplateCatalog | None = None,
 ) -> TemplateQueued:
     """Check and queue a template (API and staff console); ``HTTPException`` says why not."""
-    catalog = cached_catalog()
+    catalog = catalog or cached_catalog()
     contact = body.to.lstrip("+")
     try:
         values = catalog.parameters_for(body.template, body.parameters)

@@ -16,7 +16,7 @@ from bot.web.auth import AgentPage
 from bot.web.conversation import read_transcript, read_window, sla_state
 from bot.web.errors import PageRoute, error_page
 from bot.web.templating import render
-from bot.whatsapp.templates import cached_catalog
+from bot.whatsapp.template_overrides import live_catalog
 from handoff.api.deps import StateDep
 from handoff.api.state import HandoffState
 from handoff.models import (
@@ -97,7 +97,6 @@ async def _ticket_context(
         "bubbles": await read_transcript(redis, keys, ticket.contact.phone),
         "window": await read_window(redis, keys, ticket.contact.phone, now),
         "canned": canned,
-        "templates": list(cached_catalog().templates),
         "teams": state.teams.teams,
         "agents": [u for u in agents if not u.disabled],
         "is_holder": ticket.assignee == user.username,
@@ -123,6 +122,7 @@ async def ticket_page(
         request,
         "console/ticket.html",
         done=done,
+        templates=list(live_catalog(request.app).templates),
         simulator=settings.simulator_mode,
         **context,
     )
@@ -222,7 +222,8 @@ async def send_template(
         language=ticket.contact.language.value,
     )
     try:
-        await queue_template(body, redis=redis, keys=keys, settings=settings)
+        catalog = live_catalog(request.app)
+        await queue_template(body, redis=redis, keys=keys, settings=settings, catalog=catalog)
     except HTTPException as exc:
         return error_page(request, exc.status_code, str(exc.detail))
     await state.tickets.note(ticket_id, user, f"template {name} sent")
