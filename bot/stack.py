@@ -67,12 +67,33 @@ class Ports:
     hub: int = int(os.environ.get("HUB_PORT", "8000"))
 
 
+def _suffix(hub_port: int) -> str:
+    return "" if hub_port == 8000 else f"-{hub_port}"
+
+
 @dataclass
 class Stack:
     """The processes of one running stack, started in dependency order."""
 
     ports: Ports = field(default_factory=Ports)
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    extra_env: dict[str, str] = field(default_factory=dict)  # e.g. BOT_LEASE_MS for fault tests
+
+    @property
+    def run_dir(self) -> Path:
+        """PID files of this stack (per hub port, so stacks run side by side)."""
+        return VAR / f"run{_suffix(self.ports.hub)}"
+
+    @property
+    def log_dir(self) -> Path:
+        """Logs of this stack (per hub port)."""
+        return VAR / f"log{_suffix(self.ports.hub)}"
+
+    @property
+    def redis_dir(self) -> Path:
+        """AOF directory of the Redis this stack starts (per Redis port)."""
+        port = urlparse(self.ports.redis_url).port or 6379
+        return VAR / ("redis" if port == 6379 else f"redis-{port}")
 
     def env(self) -> dict[str, str]:
         """Environment shared by every process."""
@@ -97,17 +118,18 @@ class Stack:
             "HF_HUB_OFFLINE": "1",
             "TRANSFORMERS_OFFLINE": "1",
             "TF_CPP_MIN_LOG_LEVEL": "2",
+            **self.extra_env,
         }
 
     def _spawn(self, name: str, argv: list[str]) -> None:
-        LOGS.mkdir(parents=True, exist_ok=True)
-        RUN.mkdir(parents=True, exist_ok=True)
-        log = (LOGS / f"{name}.log").open("ab")
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        log = (self.log_dir / f"{name}.log").open("ab")
         process = subprocess.Popen(
             argv, cwd=ROOT, env=self.env(), stdout=log, stderr=log, start_new_session=True
         )
         self.processes[name] = process
-        (RUN / f"{name}.pid").write_text(str(process.pid))
+        (self.run_dir / f"{name}.pid").write_text(str(process.pid))
 
     def start_redis(self) -> None:
         """Start a Redis with AOF persistence under var/ unless one already answers."""
@@ -119,7 +141,7 @@ class Stack:
                 "redis-server not found: run `make setup` (installs Debian's "
                 "redis-server) or point REDIS_URL at a running Redis"
             )
-        data = VAR / "redis"
+        data = self.redis_dir
         data.mkdir(parents=True, exist_ok=True)
         port = urlparse(self.ports.redis_url).port or 6379
         self._spawn(
@@ -218,10 +240,23 @@ class Stack:
                 return
             if process.poll() is not None:
                 raise SystemExit(
-                    f"{name} exited with code {process.returncode}; see {LOGS / (name + '.log')}"
+                    f"{name} exited with code {process.returncode}; "
+                    f"see {self.log_dir / (name + '.log')}"
                 )
             time.sleep(0.3)
-        raise SystemExit(f"{name} not healthy after {timeout_s:.0f}s; see {LOGS / name}.log")
+        log = self.log_dir / f"{name}.log"
+        raise SystemExit(f"{name} not healthy after {timeout_s:.0f}s; see {log}")
+
+    def kill(self, name: str, sig: signal.Signals = signal.SIGKILL) -> None:
+        """Signal one process this stack started (its process group) and reap it."""
+        process = self.processes[name]
+        if process.poll() is None:
+            os.killpg(process.pid, sig)
+            process.wait(timeout=30)
+
+    def restart(self, name: str) -> None:
+        """Start one process again (after :meth:`kill`) and wait until it is healthy."""
+        getattr(self, f"start_{name}")()
 
     def stop(self) -> None:
         """Stop the processes this stack started, newest first."""
@@ -233,7 +268,7 @@ class Stack:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
-            (RUN / f"{name}.pid").unlink(missing_ok=True)
+            (self.run_dir / f"{name}.pid").unlink(missing_ok=True)
         self.processes.clear()
 
 
