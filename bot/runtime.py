@@ -57,6 +57,7 @@ class Runtime:
                 version=settings.whatsapp_api_version,
                 phone_number_id=settings.whatsapp_phone_number_id,
                 token=settings.whatsapp_token.get_secret_value() or "simulator-token",
+                timeout_s=settings.whatsapp_timeout_s,
             ),
         )
 
@@ -75,6 +76,9 @@ class Runtime:
             max_attempts=settings.send_max_attempts,
             backoff_base_s=settings.send_backoff_base_s,
             backoff_max_s=settings.send_backoff_max_s,
+            pair_burst=settings.pair_rate_burst,
+            pair_rate_per_s=settings.pair_rate_per_s,
+            inflight_grace_s=settings.inflight_grace_s,
         )
         self.workers = [
             ShardWorker(
