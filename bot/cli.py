@@ -131,3 +131,7 @@ def _mount_package_apps() -> None:
 
 
 _mount_package_apps()
+
+
+if __name__ == "__main__":
+    app()
