@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import httpx
 from redis.asyncio import Redis
 
+from bot.clients.actions import ActionServerClient
 from bot.clients.handoff import HandoffClient
 from bot.clients.rasa import RasaClient
 from bot.clients.whatsapp import WhatsAppClient
@@ -65,7 +66,12 @@ class Runtime:
         """Start the inbound (router) and outbound (sender) shard workers."""
         settings, keys = self.settings, self.keys
         router = Router(
-            redis=self.redis, keys=keys, settings=settings, rasa=self.rasa, handoff=self.handoff
+            redis=self.redis,
+            keys=keys,
+            settings=settings,
+            rasa=self.rasa,
+            handoff=self.handoff,
+            actions=ActionServerClient(self.http, settings.actions_url),
         )
         sender = Sender(
             self.redis,

@@ -108,6 +108,10 @@ class Stack:
             "RASA_REDIS_PORT": str(parsed.port or 6379),
             "RASA_REDIS_DB": db,
             "RASA_TRACKER_TTL_S": os.environ.get("RASA_TRACKER_TTL_S", str(90 * 24 * 3600)),
+            # A ticket of Rasa's lock store left behind by a turn that died with Redis blocks
+            # the conversation this long (Rasa's default: 60 s); the hub sends one message per
+            # conversation at a time, so a turn never needs more.
+            "TICKET_LOCK_LIFETIME": os.environ.get("TICKET_LOCK_LIFETIME", "10"),
             "RASA_ACTION_ENDPOINT": f"http://127.0.0.1:{self.ports.actions}/webhook",
             "BOT_PUBLIC_URL": hub,
             "BOT_RASA_URL": f"http://127.0.0.1:{self.ports.rasa}",

@@ -7,6 +7,9 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
+# Marker reply of ``bot/rasa_channel.py`` (Rasa side) when handling a message failed.
+TURN_FAILED = "wabot_error"
+
 
 class RasaUnavailableError(RuntimeError):
     """Rasa did not answer (down, restarting or overloaded); the message must wait."""
@@ -49,7 +52,11 @@ class RasaClient:
         if response.status_code >= 500 or response.status_code == 429:
             raise RasaUnavailableError(f"Rasa answered {response.status_code}")
         response.raise_for_status()
-        return [RasaReply.model_validate(reply) for reply in response.json()]
+        replies = [RasaReply.model_validate(reply) for reply in response.json()]
+        failed = [r.custom[TURN_FAILED] for r in replies if r.custom and TURN_FAILED in r.custom]
+        if failed:  # bot/rasa_channel.py: Rasa could not finish the turn
+            raise RasaUnavailableError(f"Rasa failed to handle the message: {failed[0]}")
+        return replies
 
     async def tracker(self, sender: str) -> dict[str, Any]:
         """Return the conversation tracker (requires ``rasa run --enable-api``)."""

@@ -17,6 +17,9 @@ from urllib.parse import urlparse
 import httpx
 import pytest
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from bot.config import Settings
 from bot.stack import Ports, Stack, http_ok, port_open, redis_answers
@@ -114,6 +117,11 @@ async def meta(hub_settings: Settings) -> AsyncIterator[Meta]:
 @pytest.fixture
 async def stack_redis(fault_stack: Stack) -> AsyncIterator[Redis]:
     """A client of the fault stack's Redis (reconnects by itself after a restart)."""
-    client = Redis.from_url(fault_stack.ports.redis_url, decode_responses=True)
+    client = Redis.from_url(
+        fault_stack.ports.redis_url,
+        decode_responses=True,
+        retry=Retry(ExponentialBackoff(cap=1.0), retries=20),
+        retry_on_error=[RedisConnectionError],
+    )
     yield client
     await client.aclose()
