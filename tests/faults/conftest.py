@@ -10,6 +10,7 @@ it. After each test, whatever a test stopped or paused is resumed or started aga
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 from collections.abc import AsyncIterator, Iterator
 from urllib.parse import urlparse
@@ -70,6 +71,7 @@ def fault_stack() -> Iterator[Stack]:
             "FAULTS_HUB_PORT / FAULTS_RASA_PORT / FAULTS_ACTIONS_PORT / FAULTS_REDIS_URL"
         )
     stack = Stack(ports=FAULT_PORTS, extra_env=HUB_ENV)
+    shutil.rmtree(stack.redis_dir, ignore_errors=True)  # this Redis is ours: start empty
     try:
         stack.start()
         yield stack
