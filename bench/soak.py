@@ -10,7 +10,9 @@ fake Cloud API. After the load it waits at most ``SOAK_DRAIN_S`` for the backlog
 
 Reported: offered and achieved rates, p50/p99 webhook→first reply per minute (by the minute
 the message was sent), inbound/outbound backlog over time, lost (accepted, and neither
-answered, nor processed silently, nor still queued), duplicate replies, dead letters, and the
+answered, nor processed silently, nor still queued: counted from the streams and the message
+keys at the end, not from Redis's ``lag``, which a restart can make wrong), duplicate replies,
+dead letters, and the
 RSS of each process (its process group) at the start and the end, as a table and as JSON
 under ``var/bench/``. Parameters: ``SOAK_MINUTES`` (10), ``SOAK_RATE`` (80), ``SOAK_CONTACTS``
 (1000), ``SOAK_DRAIN_S`` (180), or the same as flags.
@@ -279,7 +281,8 @@ class Runner:
                     "t_s": round(time.time() - self.soak.started),
                     "sent": len(self.soak.sent_at),
                     "answered": len(self.soak.answered_at),
-                    **queued,
+                    "unanswered": len(self.soak.sent_at) - len(self.soak.answered_at),
+                    **{f"stream_lag_{kind}": count for kind, count in queued.items()},
                     "rss_mb": rss(self.stack),
                 }
             )
@@ -386,8 +389,8 @@ def report(
         "p50_ms": round(_pct(latencies, 0.5) * 1000) if latencies else None,
         "p99_ms": round(_pct(latencies, 0.99) * 1000) if latencies else None,
         "drain_s": round(drained_at - soak.load_ended, 1),
-        "backlog_at_end": final_backlog,
-        "drained": final_backlog == {"inbound": 0, "outbound": 0},
+        "stream_lag_at_end": final_backlog,
+        "drained": outcome["backlog_inbound"] + outcome["backlog_outbound"] == 0,
         "restarts": soak.events,
         "rss_start_mb": soak.rss_start,
         "rss_end_mb": soak.rss_end,
@@ -407,7 +410,7 @@ def print_report(result: dict[str, Any]) -> None:
         "offered", "offered_per_s", "achieved_per_s_during_load", "achieved_per_s_overall",
         "answered", "silent", "answered_late", "backlog_inbound", "backlog_outbound", "dead",
         "lost",
-        "duplicates", "refused", "p50_ms", "p99_ms", "drain_s", "drained", "backlog_at_end",
+        "duplicates", "refused", "p50_ms", "p99_ms", "drain_s", "drained", "stream_lag_at_end",
         "restarts",
     ):
         summary.add_row(key, json.dumps(result[key]))
