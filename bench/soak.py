@@ -41,6 +41,7 @@ from bot.config import Settings
 from bot.keys import Keys
 from bot.simulator import deliver_like_meta, message_envelope, new_inbound_wamid, text_message
 from bot.stack import ROOT, Stack, http_ok, port_open, redis_answers
+from bot.whatsapp.redis_replies import entries as stream_entries
 from bot.worker import GROUP
 
 MAX_IN_FLIGHT = 800
@@ -119,7 +120,7 @@ async def _lag(redis: Redis, stream: str, group: dict[str, Any]) -> int:
     if group.get("lag") is not None:
         return int(group["lag"])
     last = str(group["last-delivered-id"])
-    return len(await redis.xrange(stream, min=f"({last}", max="+", count=20_000))
+    return len(stream_entries(await redis.xrange(stream, min=f"({last}", max="+", count=20_000)))
 
 
 async def _unprocessed_wamids(redis: Redis, keys: Keys, settings: Settings) -> set[str]:
@@ -133,8 +134,9 @@ async def _unprocessed_wamids(redis: Redis, keys: Keys, settings: Settings) -> s
         last = str(groups[0]["last-delivered-id"])
         pending = await redis.xpending_range(stream, GROUP, min="-", max="+", count=100_000)
         ids = {str(p["message_id"]) for p in pending}
-        entries = await redis.xrange(stream, min=f"({last}", max="+")
-        entries += [e for i in ids for e in await redis.xrange(stream, min=i, max=i)]
+        entries = stream_entries(await redis.xrange(stream, min=f"({last}", max="+"))
+        for entry_id in ids:
+            entries += stream_entries(await redis.xrange(stream, min=entry_id, max=entry_id))
         for _, fields in entries:
             waiting.add(json.loads(fields["item"])["wamid"])
     return waiting
