@@ -25,6 +25,7 @@ import asyncio
 import collections
 import json
 import os
+import shutil
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -448,6 +449,8 @@ def _own_stack() -> Stack:
             "answer on the configured ports: stop them, or set HUB_PORT, RASA_PORT, "
             "ACTIONS_PORT and REDIS_URL (another Redis port) for the soak"
         )
+    stack.redis_data = ROOT / "var" / "soak-redis"  # never the user's data; fresh every run
+    shutil.rmtree(stack.redis_data, ignore_errors=True)
     return stack
 
 

@@ -78,6 +78,7 @@ class Stack:
     ports: Ports = field(default_factory=Ports)
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     extra_env: dict[str, str] = field(default_factory=dict)  # e.g. BOT_LEASE_MS for fault tests
+    redis_data: Path | None = None  # AOF directory of the Redis it starts (default: per port)
 
     @property
     def run_dir(self) -> Path:
@@ -91,7 +92,9 @@ class Stack:
 
     @property
     def redis_dir(self) -> Path:
-        """AOF directory of the Redis this stack starts (per Redis port)."""
+        """AOF directory of the Redis this stack starts (per Redis port unless set)."""
+        if self.redis_data is not None:
+            return self.redis_data
         port = urlparse(self.ports.redis_url).port or 6379
         return VAR / ("redis" if port == 6379 else f"redis-{port}")
 
