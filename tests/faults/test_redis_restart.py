@@ -3,6 +3,7 @@
 While Redis is down the webhook answers 503 and WhatsApp retries the delivery (as Meta does);
 workers retry in place; the fake Cloud API's status webhooks are retried too. After the restart
 every message is answered exactly once, in each contact's order, and an open ticket is intact.
+While Redis is down the hub's APIs answer 503 with a reason (never a 500).
 """
 
 from __future__ import annotations
@@ -55,6 +56,8 @@ async def test_redis_restarted_under_load_loses_nothing_doubles_nothing(
         )
         await asyncio.sleep(3.0)
         live.kill("redis")
+        gate = await http.get(f"/api/handoff/conversations/+{contacts[0]}/gate", headers=SERVICE)
+        assert gate.status_code == 503, gate.text  # a reason to retry, not a 500
         await asyncio.sleep(2.0)
         live.restart("redis")
         await load
