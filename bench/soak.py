@@ -70,6 +70,7 @@ class Soak:
     events: list[dict[str, Any]] = field(default_factory=list)
     rss_start: dict[str, float] = field(default_factory=dict)
     rss_end: dict[str, float] = field(default_factory=dict)
+    load_start: float = 0.0
 
 
 def _group_rss_mb(pid: int) -> float:
@@ -345,6 +346,7 @@ class Runner:
             stop = asyncio.Event()
             collector = asyncio.create_task(self.collect(http, stop))
             self.soak.rss_start = rss(self.stack)
+            self.soak.load_start = os.getloadavg()[0]
             self.soak.started = time.time()
             sampler = asyncio.create_task(self.sample(stop))
             faults = asyncio.create_task(self.faults())
@@ -378,7 +380,8 @@ def report(
     latencies = [soak.answered_at[w] - soak.sent_at[w] for w in soak.answered_at]
     return {
         "date": datetime.now(tz=UTC).isoformat(timespec="seconds"),
-        "machine": f"{os.cpu_count()} cores, load average at the end {os.getloadavg()[0]:.1f}",
+        "machine": f"{os.cpu_count()} cores shared with other jobs, load average (1 min) "
+        f"{soak.load_start:.1f} at the start, {os.getloadavg()[0]:.1f} at the end",
         "parameters": {"minutes": soak.minutes, "rate": soak.rate, "contacts": soak.contacts},
         "offered": len(soak.sent_at) + soak.refused,
         "accepted": len(soak.sent_at),
@@ -434,6 +437,57 @@ def print_report(result: dict[str, Any]) -> None:
     console.print(minutes)
 
 
+def _rss_text(result: dict[str, Any]) -> str:
+    parts = []
+    for name in PROCESSES:
+        note = ", new process" if name in RESTARTED else ""
+        growth = result["rss_growth_pct"].get(name, 0.0)
+        parts.append(
+            f"{name} {result['rss_start_mb'][name]:.0f} → {result['rss_end_mb'][name]:.0f} MB "
+            f"({growth:+.1f} %{note})"
+        )
+    return ", ".join(parts)
+
+
+def _summary_rows(result: dict[str, Any]) -> list[tuple[str, str]]:
+    p, r = result["parameters"], result
+    restarts = ", ".join(
+        f"{e['process']} killed at {e['killed_at_s']:.0f} s, back after {e['back_after_s']:.0f} s"
+        for e in r["restarts"]
+    )
+    queued = f"{r['backlog_inbound']} in, {r['backlog_outbound']} out"
+    return [
+        ("date, machine", f"{r['date']}, {r['machine']}"),
+        ("parameters", f"{p['minutes']:g} min at {p['rate']:g} msg/s, {p['contacts']} contacts"),
+        ("restarts", restarts),
+        ("offered / accepted", f"{r['offered']} ({r['offered_per_s']} msg/s) / {r['accepted']}"),
+        ("achieved (first replies/s)", f"{r['achieved_per_s_during_load']} during the load, "
+         f"{r['achieved_per_s_overall']} overall"),
+        ("answered / silent / still queued",
+         f"{r['answered'] + r['answered_late']} / {r['silent']} / {queued}"),
+        ("lost / duplicate replies / dead letters",
+         f"**{r['lost']}** / **{r['duplicates']}** / {r['dead']}"),
+        ("p50 / p99 webhook → first reply", f"{r['p50_ms']} / {r['p99_ms']} ms"),
+        ("backlog drained", f"{'yes' if r['drained'] else 'no'} "
+         f"(waited {r['drain_s']:.0f} s after the load)"),
+        ("RSS start → end", _rss_text(r)),
+    ]
+
+
+def markdown(result: dict[str, Any]) -> str:
+    """The README's soak tables (``python -m bench.soak --markdown var/bench/soak.json``)."""
+    lines = ["| figure | value |", "|---|---|"]
+    lines += [f"| {key} | {value} |" for key, value in _summary_rows(result)]
+    lines += ["", "| minute | offered | answered | replies/s | p50 ms | p99 ms |"]
+    lines += ["|---|---|---|---|---|---|"]
+    lines += [
+        f"| {m['minute']} | {m['offered']} | {m['answered']} | {m['replies_per_s']} | "
+        f"{m['p50_ms']} | {m['p99_ms']} |"
+        for m in result["per_minute"]
+    ]
+    return "\n".join(lines)
+
+
 def _own_stack() -> Stack:
     """A stack whose every process this run starts (it must be able to kill them)."""
     stack = Stack()
@@ -461,7 +515,11 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=float(os.environ.get("SOAK_RATE", 80)))
     parser.add_argument("--contacts", type=int, default=int(os.environ.get("SOAK_CONTACTS", 1000)))
     parser.add_argument("--drain", type=float, default=float(os.environ.get("SOAK_DRAIN_S", 180)))
+    parser.add_argument("--markdown", type=Path, help="print a result file as README tables")
     args = parser.parse_args()
+    if args.markdown:
+        print(markdown(json.loads(args.markdown.read_text())))
+        return
     if args.minutes <= 0 or args.rate <= 0 or args.contacts <= 0 or args.drain < 0:
         raise SystemExit("--minutes, --rate and --contacts must be positive, --drain >= 0")
     stack = _own_stack()
