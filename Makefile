@@ -15,6 +15,7 @@ help:
 	@echo "make test   - the test suite (starts what it needs)"
 	@echo "make lint   - ruff + mypy"
 	@echo "make bench  - benchmarks, printed as a table (also written to var/bench/)"
+	@echo "make soak   - 10 min at 80 msg/s with Redis and Rasa restarts (SOAK_MINUTES, SOAK_RATE)"
 
 setup:
 	@bash scripts/setup.sh
@@ -44,3 +45,8 @@ kb:
 
 clean:
 	rm -rf var/run var/log models/*.tar.gz
+
+# N minutes (SOAK_MINUTES, default 10) at R msg/s (SOAK_RATE, default 80) with a Redis and a
+# Rasa restart; starts its own stack on HUB_PORT/RASA_PORT/ACTIONS_PORT/REDIS_URL.
+soak:
+	@$(VENV)/bin/python -m bench.soak $(SOAK_ARGS)

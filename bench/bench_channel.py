@@ -210,6 +210,7 @@ class FakeCloudReader:
     async def poll(self) -> list[dict[str, Any]]:
         """New records since the last poll."""
         response = await self._http.get(f"{self._base}/_sent", params={"start": self.offset})
+        response.raise_for_status()  # e.g. 503 while Redis restarts: not a list of records
         rows: list[dict[str, Any]] = response.json()
         self.offset += len(rows)
         return rows

@@ -61,6 +61,21 @@ class Settings(BaseSettings):
     send_backoff_base_s: float = 0.5
     send_backoff_max_s: float = 30.0
     rate_limit_per_s: float = 80.0
+    pair_rate_burst: int = Field(
+        default=45, ge=1, description="Messages one contact may get in a burst (Meta's pair limit)."
+    )
+    pair_rate_per_s: float = Field(
+        default=1 / 6, gt=0, description="Sustained messages per second to one contact (131056)."
+    )
+    whatsapp_timeout_s: float = Field(
+        default=10.0, gt=0, description="Timeout of one Cloud API call (then retried)."
+    )
+    inflight_grace_s: float = Field(
+        default=15.0,
+        ge=0,
+        description="After a timed-out or crashed send, how long to wait for Meta's status "
+        "proving it was accepted before sending again.",
+    )
     wait_notice_after_s: float = 20.0
     default_language: str = "it"
     gdpr_salt: SecretStr = Field(

@@ -85,6 +85,14 @@ class Keys:
         """Token bucket of the per-number Cloud API throughput."""
         return f"{self.prefix}bucket:{phone_number_id}"
 
+    def pair_bucket(self, contact: str) -> str:
+        """Token bucket of the messages sent to one contact (Meta's pair rate limit)."""
+        return f"{self.prefix}pairbucket:{contact}"
+
+    def fake_pair_bucket(self, contact: str) -> str:
+        """The fake Cloud API's own count of one contact's messages (it enforces 131056)."""
+        return f"{self.prefix}fake:pairbucket:{contact}"
+
     def wait_notice(self, contact: str) -> str:
         """Set while a 'one moment, please' notice was sent for a delayed message."""
         return f"{self.prefix}waitnotice:{contact}"

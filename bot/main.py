@@ -8,7 +8,9 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 import structlog
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
+from redis.exceptions import RedisError
 
 from bot.api.guards import BodyLimit, RateLimit, body_limit_for
 from bot.api.routes import (
@@ -81,12 +83,23 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             await runtime.close()
 
 
+async def _storage_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """Redis unreachable (e.g. restarting): 503 with a reason, so callers retry; never a 500."""
+    log.error("hub.redis_unavailable", path=request.url.path, error=repr(exc))
+    return JSONResponse(
+        {"detail": "storage unavailable; retry later"},
+        status_code=503,
+        headers={"Retry-After": "1"},
+    )
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the hub; ``settings`` overrides the environment (tests)."""
     settings = settings or get_settings()
     configure_logging()
     app = FastAPI(title="wabot hub", version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
+    app.add_exception_handler(RedisError, _storage_unavailable)
     for module in (health, webhook, outbound, contacts, media, dead_letters, templates, kb, gdpr):
         app.include_router(module.router)
     app.dependency_overrides[kb.get_kb_editor] = _staff_editor

@@ -100,21 +100,29 @@ end
 return released
 """
 
-# Token bucket shared by every sender process: refill `rate` tokens per second up to `rate`.
-_TAKE_TOKEN = """
-local rate = tonumber(ARGV[1])
-local now = tonumber(ARGV[2])
-local bucket = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
-local tokens = tonumber(bucket[1]) or rate
-local ts = tonumber(bucket[2]) or now
-tokens = math.min(rate, tokens + math.max(0, now - ts) * rate)
-if tokens >= 1 then
-  redis.call('HSET', KEYS[1], 'tokens', tokens - 1, 'ts', now)
-  redis.call('EXPIRE', KEYS[1], 60)
-  return 0
+# Token buckets shared by every process, taken together or not at all: KEYS[i] holds up to
+# ARGV[2i-1] tokens refilled at ARGV[2i] per second; the last ARGV is the time. Returns 0 when
+# a token of each bucket was taken, else the milliseconds to wait before asking again.
+_TAKE_TOKENS = """
+local now = tonumber(ARGV[#ARGV])
+local levels, wait = {}, 0
+for i, key in ipairs(KEYS) do
+  local capacity, rate = tonumber(ARGV[2 * i - 1]), tonumber(ARGV[2 * i])
+  local bucket = redis.call('HMGET', key, 'tokens', 'ts')
+  local tokens = tonumber(bucket[1]) or capacity
+  local ts = tonumber(bucket[2]) or now
+  levels[i] = math.min(capacity, tokens + math.max(0, now - ts) * rate)
+  if levels[i] < 1 then wait = math.max(wait, (1 - levels[i]) / rate) end
 end
-redis.call('HSET', KEYS[1], 'tokens', tokens, 'ts', now)
-return math.ceil((1 - tokens) / rate * 1000)
+for i, key in ipairs(KEYS) do
+  local capacity, rate = tonumber(ARGV[2 * i - 1]), tonumber(ARGV[2 * i])
+  local left = levels[i]
+  if wait == 0 then left = left - 1 end
+  redis.call('HSET', key, 'tokens', left, 'ts', now)
+  redis.call('EXPIRE', key, math.ceil(capacity / rate) + 1)
+end
+if wait == 0 then return 0 end
+return math.max(1, math.ceil(wait * 1000))
 """
 
 
@@ -286,6 +294,20 @@ async def _create(
     return bool(added)
 
 
+async def take_tokens(redis: Redis, buckets: list[tuple[str, float, float]]) -> int:
+    """Take one token from each ``(key, capacity, per_second)`` bucket, all or none.
+
+    Returns:
+        0 when taken, else the milliseconds until every bucket has a token again.
+    """
+    limits = [value for _, capacity, rate in buckets for value in (capacity, rate)]
+    keys = [key for key, _, _ in buckets]
+    wait_ms = await redis.eval(  # type: ignore[misc]
+        _TAKE_TOKENS, len(keys), *keys, *limits, time.time()
+    )
+    return int(wait_ms)
+
+
 async def hold(redis: Redis, *, keys: Keys, message_id: str, contact: str, ttl_s: int) -> None:
     """Park a message until the contact's window reopens (their next message)."""
     now = datetime.now(tz=UTC).isoformat()
@@ -452,6 +474,8 @@ class Sender:
         ttl_s: int = 14 * 24 * 3600,
         inflight_grace_s: float = 15.0,
         pseudonym_key: bytes = b"",
+        pair_burst: int = 45,
+        pair_rate_per_s: float = 1 / 6,
     ) -> None:
         self._redis = redis
         self._client = client
@@ -465,6 +489,8 @@ class Sender:
         self._ttl_s = ttl_s
         self._inflight_grace_s = inflight_grace_s
         self._pseudonym_key = pseudonym_key
+        self._pair_burst = pair_burst
+        self._pair_rate = pair_rate_per_s
 
     async def handle(self, fields: dict[str, str]) -> None:
         """Deliver one queued message exactly once (skip it when already handled)."""
@@ -553,7 +579,7 @@ class Sender:
         while True:
             attempt += 1
             await self._wait_for_pace(message.to)
-            await self._take_token()
+            await self._take_tokens(message.to)
             await self._redis.hset(key, mapping={"inflight": index, "inflight_at": time.time()})
             try:
                 return await self._client.send(payload)
@@ -567,7 +593,8 @@ class Sender:
                 log.info("outbound.retry", message_id=message.id, code=error.code, delay=delay)
                 await asyncio.sleep(delay)
                 if error.status == 0:  # timed out: Meta may have taken it after all
-                    acked = replies.text_or_none(await self._redis.hget(key, f"acked:{index}"))
+                    stored = replies.text_dict(await self._redis.hgetall(key))
+                    acked = await self._accepted_before_crash(key, index, stored)
                     if acked is not None:
                         return acked
 
@@ -614,15 +641,17 @@ class Sender:
         if wait_ms > 0:
             await asyncio.sleep(wait_ms / 1000)
 
-    async def _take_token(self) -> None:
+    async def _take_tokens(self, contact: str) -> None:
+        """Wait for the contact's pair-rate token and the number's throughput token."""
+        buckets = [
+            (self._keys.pair_bucket(contact), self._pair_burst, self._pair_rate),
+            (self._keys.rate_bucket(self._phone_number_id), self._rate, self._rate),
+        ]
         while True:
-            now = datetime.now(tz=UTC).timestamp()
-            wait_ms = await self._redis.eval(  # type: ignore[misc]
-                _TAKE_TOKEN, 1, self._keys.rate_bucket(self._phone_number_id), self._rate, now
-            )
-            if int(wait_ms) <= 0:
+            wait_ms = await take_tokens(self._redis, buckets)
+            if wait_ms <= 0:
                 return
-            await asyncio.sleep(int(wait_ms) / 1000)
+            await asyncio.sleep(wait_ms / 1000)
 
     async def _suppress(self, message: OutboundMessage, key: str, reason: str) -> None:
         log.info("outbound.suppressed", message_id=message.id, reason=reason)

@@ -25,6 +25,11 @@ _REPLIES: dict[str, dict[str, str]] = {
         "en": "I can't read this kind of message. I understand text, buttons and lists: "
         "type your message, or reply *agent* to talk to a person.",
     },
+    "actions_down": {
+        "it": "Mi dispiace, in questo momento non riesco a recuperare questa informazione 🙏 "
+        "Riprova tra qualche minuto, per favore.",
+        "en": "Sorry, I can't look that up right now 🙏 Please try again in a few minutes.",
+    },
     "wait": {
         "it": "Un attimo, per favore: sto verificando e ti rispondo a breve 🙏",
         "en": "One moment, please: I'm checking and will answer shortly 🙏",

@@ -12,6 +12,7 @@ import structlog
 from redis.asyncio import Redis
 
 from bot import outbound
+from bot.clients.actions import ActionServerClient
 from bot.clients.handoff import HandoffClient
 from bot.clients.rasa import RasaClient, RasaReply, RasaUnavailableError
 from bot.config import Settings
@@ -76,6 +77,7 @@ class Router:
     settings: Settings
     rasa: RasaClient
     handoff: HandoffClient
+    actions: ActionServerClient | None = None
 
     async def handle(self, fields: dict[str, str]) -> None:
         """Worker entry point: idempotent per inbound ``wamid``."""
@@ -151,12 +153,25 @@ class Router:
             "contact_name": item.profile_name,
         }
         replies = await self._send_with_patience(item, language, text, metadata)
+        if not any(r.text or r.buttons for r in replies) and await self._actions_down():
+            replies = [RasaReply(text=canned_reply("actions_down", language))]
         await self.redis.set(
             self.keys.bot_replies(item.wamid),
             json.dumps([r.model_dump() for r in replies]),
             ex=self.settings.dedupe_ttl_s,
         )
         return replies
+
+    async def _actions_down(self) -> bool:
+        """True when the action server does not answer.
+
+        Rasa runs the turn anyway and drops the failed custom action's replies (FAQ answers,
+        form questions, handoff), so the customer would get silence; the hub says so instead.
+        """
+        if self.actions is None or await self.actions.is_ready():
+            return False
+        log.warning("router.actions_unavailable")
+        return True
 
     async def _send_with_patience(
         self, item: InboundItem, language: str, text: str, metadata: dict[str, str | None]

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import httpx
 from redis.asyncio import Redis
 
+from bot.clients.actions import ActionServerClient
 from bot.clients.handoff import HandoffClient
 from bot.clients.rasa import RasaClient
 from bot.clients.whatsapp import WhatsAppClient
@@ -57,6 +58,7 @@ class Runtime:
                 version=settings.whatsapp_api_version,
                 phone_number_id=settings.whatsapp_phone_number_id,
                 token=settings.whatsapp_token.get_secret_value() or "simulator-token",
+                timeout_s=settings.whatsapp_timeout_s,
             ),
         )
 
@@ -64,7 +66,12 @@ class Runtime:
         """Start the inbound (router) and outbound (sender) shard workers."""
         settings, keys = self.settings, self.keys
         router = Router(
-            redis=self.redis, keys=keys, settings=settings, rasa=self.rasa, handoff=self.handoff
+            redis=self.redis,
+            keys=keys,
+            settings=settings,
+            rasa=self.rasa,
+            handoff=self.handoff,
+            actions=ActionServerClient(self.http, settings.actions_url),
         )
         sender = Sender(
             self.redis,
@@ -76,6 +83,9 @@ class Runtime:
             backoff_base_s=settings.send_backoff_base_s,
             backoff_max_s=settings.send_backoff_max_s,
             pseudonym_key=settings.pseudonym_key,
+            pair_burst=settings.pair_rate_burst,
+            pair_rate_per_s=settings.pair_rate_per_s,
+            inflight_grace_s=settings.inflight_grace_s,
         )
         self.workers = [
             ShardWorker(

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
+import time
 from datetime import UTC, datetime
 from typing import Any
+
+import httpx
 
 from bot.config import Settings
 from bot.whatsapp.signature import sign
@@ -245,3 +249,34 @@ def webhook_request(
         "X-Hub-Signature-256": sign(body, settings.whatsapp_app_secret.get_secret_value()),
     }
     return f"{settings.public_url}/webhook", headers, body
+
+
+async def deliver_like_meta(
+    http: httpx.AsyncClient,
+    settings: Settings,
+    envelope: dict[str, Any],
+    *,
+    retry_for_s: float = 120.0,
+) -> int:
+    """POST a signed delivery, retrying like Meta does until the hub answers 200.
+
+    Meta retries a delivery that did not get a 200 (an error status, a timeout, a refused
+    connection) with backoff for days; this retries for ``retry_for_s`` seconds (bounded).
+
+    Returns:
+        The last HTTP status (200 once accepted; 0 when the hub never answered).
+    """
+    url, headers, content = webhook_request(settings, envelope)
+    deadline = time.monotonic() + retry_for_s
+    delay = 0.2
+    status = 0
+    while True:
+        try:
+            response = await http.post(url, headers=headers, content=content)
+            status = response.status_code
+        except httpx.HTTPError:
+            status = 0
+        if status == 200 or time.monotonic() + delay > deadline:
+            return status
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 2.0)

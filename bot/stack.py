@@ -23,10 +23,11 @@ from urllib.request import urlopen
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var"
-# A stack on other ports (HUB_PORT) keeps its own PID files and logs (stacks side by side).
-_SUFFIX = "" if os.environ.get("HUB_PORT", "8000") == "8000" else f"-{os.environ['HUB_PORT']}"
-RUN = VAR / f"run{_SUFFIX}"
-LOGS = VAR / f"log{_SUFFIX}"
+# A stack on other ports (HUB_PORT) keeps its own PID files and logs (stacks side by side);
+# RUN and LOGS are those of the stack this environment describes (`make run` / `make stop`).
+_HUB_PORT = int(os.environ.get("HUB_PORT", "8000"))
+RUN = VAR / ("run" if _HUB_PORT == 8000 else f"run-{_HUB_PORT}")
+LOGS = VAR / ("log" if _HUB_PORT == 8000 else f"log-{_HUB_PORT}")
 MODEL = ROOT / "models" / "casa-navigli.tar.gz"
 
 
@@ -85,12 +86,36 @@ class Ports:
     hub: int = int(os.environ.get("HUB_PORT", "8000"))
 
 
+def _suffix(hub_port: int) -> str:
+    return "" if hub_port == 8000 else f"-{hub_port}"
+
+
 @dataclass
 class Stack:
     """The processes of one running stack, started in dependency order."""
 
     ports: Ports = field(default_factory=Ports)
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    extra_env: dict[str, str] = field(default_factory=dict)  # e.g. BOT_LEASE_MS for fault tests
+    redis_data: Path | None = None  # AOF directory of the Redis it starts (default: per port)
+
+    @property
+    def run_dir(self) -> Path:
+        """PID files of this stack (per hub port, so stacks run side by side)."""
+        return VAR / f"run{_suffix(self.ports.hub)}"
+
+    @property
+    def log_dir(self) -> Path:
+        """Logs of this stack (per hub port)."""
+        return VAR / f"log{_suffix(self.ports.hub)}"
+
+    @property
+    def redis_dir(self) -> Path:
+        """AOF directory of the Redis this stack starts (per Redis port unless set)."""
+        if self.redis_data is not None:
+            return self.redis_data
+        port = urlparse(self.ports.redis_url).port or 6379
+        return VAR / ("redis" if port == 6379 else f"redis-{port}")
 
     def env(self) -> dict[str, str]:
         """Environment shared by every process."""
@@ -105,6 +130,10 @@ class Stack:
             "RASA_REDIS_PORT": str(parsed.port or 6379),
             "RASA_REDIS_DB": db,
             "RASA_TRACKER_TTL_S": os.environ.get("RASA_TRACKER_TTL_S", tracker_ttl_s()),
+            # A ticket of Rasa's lock store left behind by a turn that died with Redis blocks
+            # the conversation this long (Rasa's default: 60 s); the hub sends one message per
+            # conversation at a time, so a turn never needs more.
+            "TICKET_LOCK_LIFETIME": os.environ.get("TICKET_LOCK_LIFETIME", "10"),
             "RASA_ACTION_ENDPOINT": f"http://127.0.0.1:{self.ports.actions}/webhook",
             "BOT_PUBLIC_URL": hub,
             "BOT_RASA_URL": f"http://127.0.0.1:{self.ports.rasa}",
@@ -116,17 +145,18 @@ class Stack:
             "HF_HUB_OFFLINE": "1",
             "TRANSFORMERS_OFFLINE": "1",
             "TF_CPP_MIN_LOG_LEVEL": "2",
+            **self.extra_env,
         }
 
     def _spawn(self, name: str, argv: list[str]) -> None:
-        LOGS.mkdir(parents=True, exist_ok=True)
-        RUN.mkdir(parents=True, exist_ok=True)
-        log = (LOGS / f"{name}.log").open("ab")
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        log = (self.log_dir / f"{name}.log").open("ab")
         process = subprocess.Popen(
             argv, cwd=ROOT, env=self.env(), stdout=log, stderr=log, start_new_session=True
         )
         self.processes[name] = process
-        (RUN / f"{name}.pid").write_text(str(process.pid))
+        (self.run_dir / f"{name}.pid").write_text(str(process.pid))
 
     def start_redis(self) -> None:
         """Start a Redis with AOF persistence under var/ unless one already answers."""
@@ -138,7 +168,7 @@ class Stack:
                 "redis-server not found: run `make setup` (installs Debian's "
                 "redis-server) or point REDIS_URL at a running Redis"
             )
-        data = VAR / "redis"
+        data = self.redis_dir
         data.mkdir(parents=True, exist_ok=True)
         port = urlparse(self.ports.redis_url).port or 6379
         self._spawn(
@@ -237,7 +267,7 @@ class Stack:
         process = self.processes.get(name)
         if process is not None and process.poll() is None:
             return process.pid
-        pidfile = RUN / f"{name}.pid"
+        pidfile = self.run_dir / f"{name}.pid"
         try:
             pid = int(pidfile.read_text())
         except (OSError, ValueError):
@@ -254,7 +284,9 @@ class Stack:
         """
         old = self.pid(name)
         if old is None:
-            raise RuntimeError(f"{name} has no PID under {RUN}: this stack did not start it")
+            raise RuntimeError(
+                f"{name} has no PID under {self.run_dir}: this stack did not start it"
+            )
         owned = name in self.processes
         os.killpg(old, sig)
         if owned:
@@ -285,10 +317,23 @@ class Stack:
                 return
             if process.poll() is not None:
                 raise SystemExit(
-                    f"{name} exited with code {process.returncode}; see {LOGS / (name + '.log')}"
+                    f"{name} exited with code {process.returncode}; "
+                    f"see {self.log_dir / (name + '.log')}"
                 )
             time.sleep(0.3)
-        raise SystemExit(f"{name} not healthy after {timeout_s:.0f}s; see {LOGS / name}.log")
+        log = self.log_dir / f"{name}.log"
+        raise SystemExit(f"{name} not healthy after {timeout_s:.0f}s; see {log}")
+
+    def kill(self, name: str, sig: signal.Signals = signal.SIGKILL) -> None:
+        """Signal one process this stack started (its process group) and reap it."""
+        process = self.processes[name]
+        if process.poll() is None:
+            os.killpg(process.pid, sig)
+            process.wait(timeout=30)
+
+    def revive(self, name: str) -> None:
+        """Start one process again (after :meth:`kill`) and wait until it is healthy."""
+        getattr(self, f"start_{name}")()
 
     def stop(self) -> None:
         """Stop the processes this stack started (or their restarts), newest first."""
@@ -305,7 +350,7 @@ class Stack:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
-            (RUN / f"{name}.pid").unlink(missing_ok=True)
+            (self.run_dir / f"{name}.pid").unlink(missing_ok=True)
         self.processes.clear()
 
 

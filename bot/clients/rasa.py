@@ -10,6 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bot.metrics import RASA_LATENCY
 
+# Marker reply of ``bot/rasa_channel.py`` (Rasa side) when handling a message failed.
+TURN_FAILED = "wabot_error"
+
 
 class RasaUnavailableError(RuntimeError):
     """Rasa did not answer (down, restarting or overloaded); the message must wait."""
@@ -54,7 +57,11 @@ class RasaClient:
             raise RasaUnavailableError(f"Rasa answered {response.status_code}")
         response.raise_for_status()
         RASA_LATENCY.observe(time.perf_counter() - started)
-        return [RasaReply.model_validate(reply) for reply in response.json()]
+        replies = [RasaReply.model_validate(reply) for reply in response.json()]
+        failed = [r.custom[TURN_FAILED] for r in replies if r.custom and TURN_FAILED in r.custom]
+        if failed:  # bot/rasa_channel.py: Rasa could not finish the turn
+            raise RasaUnavailableError(f"Rasa failed to handle the message: {failed[0]}")
+        return replies
 
     async def tracker(self, sender: str) -> dict[str, Any]:
         """Return the conversation tracker (requires ``rasa run --enable-api``)."""

@@ -65,8 +65,10 @@ class WhatsAppClient:
         version: str,
         phone_number_id: str,
         token: str,
+        timeout_s: float | None = None,
     ) -> None:
         self._http = http
+        self._timeout = httpx.Timeout(timeout_s, connect=3.0) if timeout_s else None
         self._root = f"{base_url.rstrip('/')}/{version}"
         self._messages_url = f"{self._root}/{phone_number_id}/messages"
         self._headers = {"Authorization": f"Bearer {token}"}
@@ -89,6 +91,8 @@ class WhatsAppClient:
         return response.content
 
     async def _request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        if self._timeout is not None:
+            kwargs.setdefault("timeout", self._timeout)
         try:
             response = await self._http.request(method, url, headers=self._headers, **kwargs)
         except httpx.TransportError as exc:

@@ -26,13 +26,15 @@ import httpx
 import structlog
 from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from redis.asyncio import Redis
 
 from bot.api.deps import KeysDep, RedisDep, SettingsDep
 from bot.api.routes.webhook import hot_path_state
+from bot.clients.whatsapp import PAIR_RATE_LIMIT
 from bot.config import Settings
 from bot.keys import Keys
+from bot.outbound import take_tokens
 from bot.simulator import status_item, statuses_envelope, webhook_request
 from bot.whatsapp.payloads import problems
 from bot.whatsapp.redis_replies import text, text_or_none
@@ -58,6 +60,12 @@ class Failure(BaseModel):
     count: int = 1
     to: str | None = None
     as_status: bool = False  # accept the send, then post a ``failed`` status with ``code``
+    delay_s: float = Field(default=0.0, ge=0, le=120)  # answer this late (a client timeout)
+
+    @property
+    def is_slow_success(self) -> bool:
+        """A slow answer that still accepts the message (``status`` below 400)."""
+        return self.delay_s > 0 and self.status < 400
 
 
 class StoredMedia(BaseModel):
@@ -174,9 +182,14 @@ async def send_message(version: str, phone_number_id: str, request: Request) -> 
     if not to or "type" not in payload:
         return _error(400, 100, "Invalid parameter")
     failure = await _next_failure(redis, keys, to)
+    if failure is not None and failure.delay_s:
+        await asyncio.sleep(failure.delay_s)  # the caller may time out; Meta still answers
+        failure = None if failure.is_slow_success else failure
     if failure is not None and not failure.as_status:
         return _error(failure.status, failure.code, failure.message)
-    refused = _refusal(payload, live_catalog(request.app))
+    refused = _refusal(payload, live_catalog(request.app)) or await _over_pair_limit(
+        redis, keys, settings, to
+    )
     if refused is not None:
         return refused
     wamid = new_wamid()
@@ -234,6 +247,16 @@ async def _next_failure(redis: Redis, keys: Keys, to: str) -> Failure | None:
         await redis.lpop(keys.fake_failures_for(to)) or await redis.lpop(keys.fake_failures())
     )
     return Failure.model_validate_json(raw) if raw is not None else None
+
+
+async def _over_pair_limit(
+    redis: Redis, keys: Keys, settings: Settings, to: str
+) -> JSONResponse | None:
+    """Meta's 131056 when the business writes to one contact faster than the pair limit."""
+    bucket = (keys.fake_pair_bucket(to), settings.pair_rate_burst, settings.pair_rate_per_s)
+    if await take_tokens(redis, [bucket]) == 0:
+        return None
+    return _error(400, PAIR_RATE_LIMIT, "(#131056) Pair rate limit hit")
 
 
 def _refusal(payload: dict[str, Any], catalog: TemplateCatalog) -> JSONResponse | None:
@@ -311,20 +334,24 @@ class StatusPoster:
     Meta puts several statuses in one delivery under load; doing the same keeps the simulator's
     own webhook traffic from dominating a load test (one POST per 100 statuses at most instead
     of three per message), and a small connection pool keeps httpx's per-request pool scan short.
+    Like Meta, it posts a delivery again (with backoff) when the hub does not answer 200, e.g.
+    while Redis restarts: the sender relies on these statuses to avoid a duplicate after a
+    timed-out send.
     """
 
     MAX_BATCH = 100
+    MAX_RETRIES = 8  # about a minute of retries (Meta keeps trying for days)
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
-        self._due: list[tuple[float, int, dict[str, Any]]] = []
+        self._due: list[tuple[float, int, dict[str, Any], int]] = []
         self._order = itertools.count()
         self._wake = asyncio.Event()
 
     def schedule(self, items: list[tuple[float, dict[str, Any]]]) -> None:
         """Add statuses to post at the given ``time.monotonic()`` times."""
         for due, item in items:
-            heapq.heappush(self._due, (due, next(self._order), item))
+            heapq.heappush(self._due, (due, next(self._order), item, 0))
         self._wake.set()
 
     async def run(self) -> None:
@@ -333,13 +360,14 @@ class StatusPoster:
         async with httpx.AsyncClient(timeout=10.0, limits=limits) as http:
             while True:
                 await self._wait_for_due()
-                batch = []
+                batch: list[tuple[dict[str, Any], int]] = []
                 while self._due and self._due[0][0] <= time.monotonic():
-                    batch.append(heapq.heappop(self._due)[2])
+                    _, _, item, attempt = heapq.heappop(self._due)
+                    batch.append((item, attempt))
                     if len(batch) == self.MAX_BATCH:
                         break
-                if batch:
-                    await self._post(http, batch)
+                if batch and not await self._post(http, [item for item, _ in batch]):
+                    self._retry_later(batch)
 
     async def _wait_for_due(self) -> None:
         self._wake.clear()
@@ -349,14 +377,25 @@ class StatusPoster:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout)
 
-    async def _post(self, http: httpx.AsyncClient, batch: list[dict[str, Any]]) -> None:
+    async def _post(self, http: httpx.AsyncClient, batch: list[dict[str, Any]]) -> bool:
+        """True when the hub accepted the delivery (200)."""
         url, headers, content = webhook_request(
             self._settings, statuses_envelope(self._settings, batch)
         )
         try:
-            await http.post(url, headers=headers, content=content)
+            response = await http.post(url, headers=headers, content=content)
         except httpx.HTTPError as exc:
             log.info("fake_cloud.status_not_delivered", error=repr(exc), statuses=len(batch))
+            return False
+        return response.status_code == 200
+
+    def _retry_later(self, batch: list[tuple[dict[str, Any], int]]) -> None:
+        """Schedule a refused delivery again with backoff (a bounded number of times)."""
+        now = time.monotonic()
+        for item, attempt in batch:
+            if attempt < self.MAX_RETRIES:
+                due = now + min(0.5 * 2**attempt, 10.0)
+                heapq.heappush(self._due, (due, next(self._order), item, attempt + 1))
 
 
 def _error(status_code: int, code: int, message: str) -> JSONResponse:
