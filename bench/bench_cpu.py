@@ -85,7 +85,7 @@ async def _measure_baseline(baseline: Baseline) -> float:
 
 def run() -> list[dict[str, Any]]:
     """CPU ms per answered message for each process, and the baseline's."""
-    settings = Settings()
+    settings = Settings(public_url=f"http://127.0.0.1:{Ports().hub}")  # the stack of HUB_PORT
     per_process = asyncio.run(_measure_stack(settings))
     baseline = Baseline()
     baseline.start()
