@@ -9,6 +9,7 @@ hash_of() { cat "$@" | sha256sum | cut -c1-16; }
 # --- system packages -------------------------------------------------------
 need_pkgs=()
 command -v redis-server >/dev/null || need_pkgs+=(redis-server)
+command -v node >/dev/null || need_pkgs+=(nodejs)  # syntax check of the simulator page's script
 # the browser tests (tests/browser, Playwright) drive Debian's Chromium; Playwright never downloads one
 [ -x /usr/bin/chromium ] || need_pkgs+=(chromium)
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1

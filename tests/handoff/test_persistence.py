@@ -75,7 +75,8 @@ class OwnRedis:
 @pytest.fixture
 def own_redis(tmp_path: Path) -> Iterator[OwnRedis]:
     if REDIS_SERVER is None:
-        pytest.skip("redis-server is not installed: the restart test needs its own Redis")
+        pytest.fail("redis-server is not installed: run `make setup` (the restart test needs "
+                    "its own Redis)")
     server = OwnRedis(tmp_path)
     yield server
     server.stop()
