@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -59,6 +60,14 @@ class KbSettings(BaseSettings):
     encoder_threads: int = Field(
         default=1, description="CPU threads per encoder (1 is fastest for one query at a time)"
     )
+    encoder_backend: Literal["onnx", "torch"] = Field(
+        default="onnx",
+        description=(
+            "how the sentence-transformers model runs: 'onnx' (exported once to onnx_dir, run "
+            "by onnxruntime: same vectors, ~2.7x less CPU per query) or 'torch'"
+        ),
+    )
+    onnx_dir: Path = Path("var/onnx")
     languages: tuple[str, ...] = LANGUAGES
     top_k: int = 5
     candidates: int = 20
