@@ -46,8 +46,12 @@ def main() -> None:
     for column in ("suite", "metric", "value", "unit", "baseline", "ratio", "note"):
         table.add_column(column)
     for row in rows:
-        table.add_row(*(str(row.get(c, "")) for c in ("suite", "metric", "value", "unit",
-                                                       "baseline", "ratio", "note")))
+        table.add_row(
+            *(
+                str(row.get(c, ""))
+                for c in ("suite", "metric", "value", "unit", "baseline", "ratio", "note")
+            )
+        )
     Console(width=160).print(table)
 
 

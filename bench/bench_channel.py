@@ -35,6 +35,7 @@ from typing import Any
 
 import httpx
 
+from bot.clients.http import fast_client
 from bot.config import Settings
 from bot.simulator import (
     message_envelope,
@@ -146,7 +147,7 @@ async def webhook_ack(settings: Settings, rate: float = 200.0) -> list[dict[str,
     """p50/p99 of the webhook's 200 at ``rate`` deliveries per second (reactions: no Rasa)."""
     latencies: list[float] = []
     failures = 0
-    async with httpx.AsyncClient(timeout=10.0, limits=httpx.Limits(max_connections=256)) as http:
+    async with fast_client(10.0, max_connections=256) as http:
 
         async def send(index: int) -> None:
             nonlocal failures
@@ -230,7 +231,7 @@ async def stack_level(
     """Offer ``rate`` msg/s from 500 fresh contacts; collect first replies at the fake API."""
     level = Level(rate=rate)
     run = f"{int(time.time()) % 100000:05d}"
-    async with httpx.AsyncClient(timeout=30.0, limits=httpx.Limits(max_connections=256)) as http:
+    async with fast_client(30.0, max_connections=256) as http:
         reader = FakeCloudReader(http, settings.cloud_api_base)
         await reader.skip_existing()
         tags: collections.Counter[str] = collections.Counter()
@@ -296,7 +297,7 @@ async def _processed_without_reply(
 async def stack_sequential(settings: Settings, n: int) -> list[float]:
     """One message at a time: webhook in → first reply at the fake Cloud API."""
     times = []
-    async with httpx.AsyncClient(timeout=30.0) as http:
+    async with fast_client(30.0) as http:
         for index in range(n):
             contact = f"39388{int(time.time()) % 10000:04d}{index:03d}"
             envelope = message_envelope(
@@ -383,9 +384,7 @@ class Baseline:
         """Offer ``rate`` msg/s to the REST channel from 500 contacts; replies are synchronous."""
         level = Level(rate=rate)
         run = f"{int(time.time()) % 100000}-{level_index}"
-        async with httpx.AsyncClient(
-            timeout=30.0, limits=httpx.Limits(max_connections=MAX_IN_FLIGHT)
-        ) as http:
+        async with fast_client(30.0, max_connections=MAX_IN_FLIGHT) as http:
 
             async def send(index: int) -> None:
                 key = f"{run}-{index}"
@@ -410,7 +409,7 @@ class Baseline:
     async def sequential(self, n: int) -> list[float]:
         """One message at a time through the REST channel."""
         times = []
-        async with httpx.AsyncClient(timeout=30.0) as http:
+        async with fast_client(30.0) as http:
             for index in range(n):
                 started = time.time()
                 await http.post(

@@ -14,6 +14,7 @@ import asyncio
 import os
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 from bench.bench_channel import Baseline, stack_level
 from bot.config import Settings
@@ -53,10 +54,16 @@ def listening_pid(port: int) -> int | None:
 
 
 def stack_pids() -> dict[str, int]:
-    """PIDs of the running stack's Rasa, action server and hub, found by their ports."""
+    """PIDs of the running stack's Rasa, action server, hub and Redis, found by their ports."""
     ports = Ports()
+    redis_port = urlparse(ports.redis_url).port or 6379
     pids = {}
-    for name, port in (("rasa", ports.rasa), ("actions", ports.actions), ("hub", ports.hub)):
+    for name, port in (
+        ("rasa", ports.rasa),
+        ("actions", ports.actions),
+        ("hub", ports.hub),
+        ("redis", redis_port),
+    ):
         pid = listening_pid(port)
         if pid is None:
             raise SystemExit(f"nothing listens on port {port} ({name}): start the stack (make run)")

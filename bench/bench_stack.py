@@ -23,8 +23,16 @@ from bot.simulator import message_envelope, new_inbound_wamid, text_message, web
 from bot.stack import ROOT, Stack
 
 MESSAGES = [
-    "Ciao", "a che ora aprite sabato?", "vorrei comprare casa", "Navigli", "350k",
-    "Hi there", "do you allow pets in rentals?", "I want to rent a flat", "Isola", "1200 a month",
+    "Ciao",
+    "a che ora aprite sabato?",
+    "vorrei comprare casa",
+    "Navigli",
+    "350k",
+    "Hi there",
+    "do you allow pets in rentals?",
+    "I want to rent a flat",
+    "Isola",
+    "1200 a month",
 ]
 
 
@@ -38,14 +46,31 @@ def train_time() -> dict[str, Any]:
     out = tempfile.mkdtemp(prefix="wabot-train-")
     started = time.monotonic()
     subprocess.run(
-        [str(ROOT / ".venv-rasa/bin/rasa"), "train", "--config", "config.yml", "--domain",
-         "bot/domain", "--data", "nlu_data", "--out", out, "--force"],
-        cwd=ROOT, check=True, capture_output=True,
+        [
+            str(ROOT / ".venv-rasa/bin/rasa"),
+            "train",
+            "--config",
+            "config.yml",
+            "--domain",
+            "bot/domain",
+            "--data",
+            "nlu_data",
+            "--out",
+            out,
+            "--force",
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
         env={**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"},
     )
     seconds = time.monotonic() - started
-    return {"metric": "rasa train (whole project)", "value": round(seconds, 1), "unit": "s",
-            "note": "goal <= 120 s"}
+    return {
+        "metric": "rasa train (whole project)",
+        "value": round(seconds, 1),
+        "unit": "s",
+        "note": "goal <= 120 s",
+    }
 
 
 def parse_latency(rasa_url: str, n: int = 200) -> list[dict[str, Any]]:
@@ -56,8 +81,10 @@ def parse_latency(rasa_url: str, n: int = 200) -> list[dict[str, Any]]:
             started = time.perf_counter()
             http.post(f"{rasa_url}/model/parse", json={"text": MESSAGES[i % len(MESSAGES)]})
             times.append((time.perf_counter() - started) * 1000)
-    return [{"metric": "/model/parse p50", "value": round(_pct(times, 0.5), 1), "unit": "ms"},
-            {"metric": "/model/parse p99", "value": round(_pct(times, 0.99), 1), "unit": "ms"}]
+    return [
+        {"metric": "/model/parse p50", "value": round(_pct(times, 0.5), 1), "unit": "ms"},
+        {"metric": "/model/parse p99", "value": round(_pct(times, 0.99), 1), "unit": "ms"},
+    ]
 
 
 def bare_rasa_latency(rasa_url: str, n: int) -> list[float]:
@@ -67,8 +94,10 @@ def bare_rasa_latency(rasa_url: str, n: int) -> list[float]:
         for i in range(n):
             sender = f"bench-bare-{i // len(MESSAGES)}-{time.time_ns()}"
             started = time.perf_counter()
-            http.post(f"{rasa_url}/webhooks/rest/webhook",
-                      json={"sender": sender, "message": MESSAGES[i % len(MESSAGES)]})
+            http.post(
+                f"{rasa_url}/webhooks/rest/webhook",
+                json={"sender": sender, "message": MESSAGES[i % len(MESSAGES)]},
+            )
             times.append((time.perf_counter() - started) * 1000)
     return times
 
@@ -80,16 +109,20 @@ def webhook_to_reply(settings: Settings, n: int) -> list[float]:
         for i in range(n):
             contact = f"39399{i // len(MESSAGES):03d}{time.time_ns() % 10**4:04d}"
             wamid = new_inbound_wamid()
-            envelope = message_envelope(settings, contact=contact, name="Bench",
-                                        message=text_message(MESSAGES[i % len(MESSAGES)]),
-                                        sent_at=datetime.now(tz=UTC), wamid=wamid)
+            envelope = message_envelope(
+                settings,
+                contact=contact,
+                name="Bench",
+                message=text_message(MESSAGES[i % len(MESSAGES)]),
+                sent_at=datetime.now(tz=UTC),
+                wamid=wamid,
+            )
             url, headers, body = webhook_request(settings, envelope)
             started = time.time()
             http.post(url, headers=headers, content=body)
             deadline = started + 30
             while time.time() < deadline:
-                sent = http.get(f"{settings.cloud_api_base}/_sent",
-                                params={"to": contact}).json()
+                sent = http.get(f"{settings.cloud_api_base}/_sent", params={"to": contact}).json()
                 if sent:
                     times.append((sent[0]["ts"] - started) * 1000)
                     break
@@ -108,12 +141,21 @@ def memory(stack: Stack) -> list[dict[str, Any]]:
         status = Path(f"/proc/{pid_file.read_text().strip()}/status")
         if not status.exists():
             continue
-        rss_kb = next(int(line.split()[1]) for line in status.read_text().splitlines()
-                      if line.startswith("VmRSS"))
+        rss_kb = next(
+            int(line.split()[1])
+            for line in status.read_text().splitlines()
+            if line.startswith("VmRSS")
+        )
         total += rss_kb / 1024
         rows.append({"metric": f"RSS {name}", "value": round(rss_kb / 1024), "unit": "MB"})
-    rows.append({"metric": "RSS all processes", "value": round(total), "unit": "MB",
-                 "note": "goal <= 2560 MB"})
+    rows.append(
+        {
+            "metric": "RSS all processes",
+            "value": round(total),
+            "unit": "MB",
+            "note": "goal <= 2560 MB",
+        }
+    )
     return rows
 
 
@@ -132,12 +174,23 @@ def run() -> list[dict[str, Any]]:
         for q, label in ((0.5, "p50"), (0.99, "p99")):
             base = _pct(bare, q)
             value = _pct(hub, q)
-            rows.append({"metric": f"webhook→reply {label} (sequential)",
-                         "value": round(value, 1), "unit": "ms",
-                         "baseline": f"{base:.1f} ms (Rasa REST alone)",
-                         "ratio": round(value / base, 2)})
-        rows.append({"metric": "messages measured", "value": len(hub), "unit": "",
-                     "note": f"median of bare {statistics.median(bare):.1f} ms"})
+            rows.append(
+                {
+                    "metric": f"webhook→reply {label} (sequential)",
+                    "value": round(value, 1),
+                    "unit": "ms",
+                    "baseline": f"{base:.1f} ms (Rasa REST alone)",
+                    "ratio": round(value / base, 2),
+                }
+            )
+        rows.append(
+            {
+                "metric": "messages measured",
+                "value": len(hub),
+                "unit": "",
+                "note": f"median of bare {statistics.median(bare):.1f} ms",
+            }
+        )
         rows += memory(stack)
     finally:
         stack.stop()

@@ -38,6 +38,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bench.bench_channel import STACK_MESSAGES, FakeCloudReader, _pct, _record_key
+from bot.clients.http import fast_client
 from bot.config import Settings
 from bot.keys import Keys
 from bot.simulator import deliver_like_meta, message_envelope, new_inbound_wamid, text_message
@@ -97,9 +98,7 @@ def rss(stack: Stack) -> dict[str, float]:
     return {name: _group_rss_mb(stack.processes[name].pid) for name in PROCESSES}
 
 
-async def backlog(
-    redis: Redis, keys: Keys, settings: Settings, cap: int = 1
-) -> dict[str, int]:
+async def backlog(redis: Redis, keys: Keys, settings: Settings, cap: int = 1) -> dict[str, int]:
     """Entries not yet read plus read but unacknowledged, inbound and outbound.
 
     Where Redis cannot tell the lag, at most ``cap`` unread entries per stream are counted
@@ -151,9 +150,7 @@ async def _unprocessed_wamids(redis: Redis, keys: Keys, settings: Settings) -> s
     return waiting
 
 
-async def classify(
-    redis: Redis, keys: Keys, settings: Settings, soak: Soak
-) -> dict[str, int]:
+async def classify(redis: Redis, keys: Keys, settings: Settings, soak: Soak) -> dict[str, int]:
     """Sort the unanswered messages: silent, still queued (in or out), dead, lost."""
     unanswered = [w for w in soak.sent_at if w not in soak.answered_at]
     counts = collections.Counter[str]()
@@ -339,20 +336,23 @@ class Runner:
             envelope = message_envelope(
                 self.settings, contact=contact, name="Warm-up", message=text_message(text)
             )
-            before = len((await http.get(f"{self.settings.cloud_api_base}/_sent",
-                                         params={"to": contact})).json())
+            before = len(
+                (
+                    await http.get(f"{self.settings.cloud_api_base}/_sent", params={"to": contact})
+                ).json()
+            )
             await deliver_like_meta(http, self.settings, envelope, retry_for_s=30)
             for _ in range(600):
-                sent = (await http.get(f"{self.settings.cloud_api_base}/_sent",
-                                       params={"to": contact})).json()
+                sent = (
+                    await http.get(f"{self.settings.cloud_api_base}/_sent", params={"to": contact})
+                ).json()
                 if len(sent) > before:
                     break
                 await asyncio.sleep(0.1)
 
     async def run(self, drain_s: float) -> dict[str, Any]:
         """Warm up, load with the two restarts, drain, classify."""
-        limits = httpx.Limits(max_connections=MAX_IN_FLIGHT, max_keepalive_connections=200)
-        async with httpx.AsyncClient(timeout=10.0, limits=limits) as http:
+        async with fast_client(10.0, max_connections=MAX_IN_FLIGHT) as http:
             await self.warm_up(http)
             stop = asyncio.Event()
             collector = asyncio.create_task(self.collect(http, stop))
@@ -424,10 +424,24 @@ def print_report(result: dict[str, Any]) -> None:
     summary.add_column("figure")
     summary.add_column("value")
     for key in (
-        "offered", "offered_per_s", "achieved_per_s_during_load", "achieved_per_s_overall",
-        "answered", "silent", "answered_late", "backlog_inbound", "backlog_outbound", "dead",
+        "offered",
+        "offered_per_s",
+        "achieved_per_s_during_load",
+        "achieved_per_s_overall",
+        "answered",
+        "silent",
+        "answered_late",
+        "backlog_inbound",
+        "backlog_outbound",
+        "dead",
         "lost",
-        "duplicates", "refused", "p50_ms", "p99_ms", "drain_s", "drained", "stream_lag_at_end",
+        "duplicates",
+        "refused",
+        "p50_ms",
+        "p99_ms",
+        "drain_s",
+        "drained",
+        "stream_lag_at_end",
         "restarts",
     ):
         summary.add_row(key, json.dumps(result[key]))
@@ -443,8 +457,12 @@ def print_report(result: dict[str, Any]) -> None:
     for column in ("minute", "offered", "answered", "replies_per_s", "p50_ms", "p99_ms"):
         minutes.add_column(column)
     for row in result["per_minute"]:
-        minutes.add_row(*(str(row[c]) for c in ("minute", "offered", "answered",
-                                                 "replies_per_s", "p50_ms", "p99_ms")))
+        minutes.add_row(
+            *(
+                str(row[c])
+                for c in ("minute", "offered", "answered", "replies_per_s", "p50_ms", "p99_ms")
+            )
+        )
     console.print(minutes)
 
 
@@ -472,15 +490,24 @@ def _summary_rows(result: dict[str, Any]) -> list[tuple[str, str]]:
         ("parameters", f"{p['minutes']:g} min at {p['rate']:g} msg/s, {p['contacts']} contacts"),
         ("restarts", restarts),
         ("offered / accepted", f"{r['offered']} ({r['offered_per_s']} msg/s) / {r['accepted']}"),
-        ("achieved (first replies/s)", f"{r['achieved_per_s_during_load']} during the load, "
-         f"{r['achieved_per_s_overall']} overall"),
-        ("answered / silent / still queued",
-         f"{r['answered'] + r['answered_late']} / {r['silent']} / {queued}"),
-        ("lost / duplicate replies / dead letters",
-         f"**{r['lost']}** / **{r['duplicates']}** / {r['dead']}"),
+        (
+            "achieved (first replies/s)",
+            f"{r['achieved_per_s_during_load']} during the load, "
+            f"{r['achieved_per_s_overall']} overall",
+        ),
+        (
+            "answered / silent / still queued",
+            f"{r['answered'] + r['answered_late']} / {r['silent']} / {queued}",
+        ),
+        (
+            "lost / duplicate replies / dead letters",
+            f"**{r['lost']}** / **{r['duplicates']}** / {r['dead']}",
+        ),
         ("p50 / p99 webhook → first reply", f"{r['p50_ms']} / {r['p99_ms']} ms"),
-        ("backlog drained", f"{'yes' if r['drained'] else 'no'} "
-         f"(waited {r['drain_s']:.0f} s after the load)"),
+        (
+            "backlog drained",
+            f"{'yes' if r['drained'] else 'no'} (waited {r['drain_s']:.0f} s after the load)",
+        ),
         ("RSS start → end", _rss_text(r)),
     ]
 
@@ -502,12 +529,16 @@ def markdown(result: dict[str, Any]) -> str:
 def _own_stack() -> Stack:
     """A stack whose every process this run starts (it must be able to kill them)."""
     stack = Stack()
-    busy = [name for name, up in (
-        ("redis", redis_answers(stack.ports.redis_url)),
-        ("rasa", port_open("127.0.0.1", stack.ports.rasa)),
-        ("actions", port_open("127.0.0.1", stack.ports.actions)),
-        ("hub", port_open("127.0.0.1", stack.ports.hub)),
-    ) if up]
+    busy = [
+        name
+        for name, up in (
+            ("redis", redis_answers(stack.ports.redis_url)),
+            ("rasa", port_open("127.0.0.1", stack.ports.rasa)),
+            ("actions", port_open("127.0.0.1", stack.ports.actions)),
+            ("hub", port_open("127.0.0.1", stack.ports.hub)),
+        )
+        if up
+    ]
     if busy:
         raise SystemExit(
             f"the soak restarts Redis and Rasa, so it starts its own stack, but {busy} already "

@@ -10,6 +10,7 @@ from redis.asyncio import Redis
 
 from bot.clients.actions import ActionServerClient
 from bot.clients.handoff import HandoffClient
+from bot.clients.http import fast_client
 from bot.clients.rasa import RasaClient
 from bot.clients.whatsapp import WhatsAppClient
 from bot.config import Settings
@@ -39,10 +40,7 @@ class Runtime:
         redis = Redis.from_url(
             settings.redis_url, decode_responses=True, health_check_interval=10, socket_timeout=10
         )
-        http = httpx.AsyncClient(
-            timeout=httpx.Timeout(settings.rasa_timeout_s, connect=3.0),
-            limits=httpx.Limits(max_connections=200),
-        )
+        http = fast_client(httpx.Timeout(settings.rasa_timeout_s, connect=3.0), max_connections=200)
         return cls(
             settings=settings,
             keys=Keys(settings.key_prefix),

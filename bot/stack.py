@@ -76,6 +76,17 @@ def redis_answers(url: str) -> bool:
         return False
 
 
+def rasa_lock_store() -> str:
+    """Rasa's lock store: in memory for one Rasa process, Redis when several share the work."""
+    if "RASA_LOCK_STORE" in os.environ:
+        return os.environ["RASA_LOCK_STORE"]
+    try:
+        workers = int(os.environ.get("SANIC_WORKERS", "1"))
+    except ValueError:
+        workers = 1
+    return "redis" if workers > 1 else "in_memory"
+
+
 @dataclass
 class Ports:
     """Where each process listens."""
@@ -134,6 +145,7 @@ class Stack:
             # the conversation this long (Rasa's default: 60 s); the hub sends one message per
             # conversation at a time, so a turn never needs more.
             "TICKET_LOCK_LIFETIME": os.environ.get("TICKET_LOCK_LIFETIME", "10"),
+            "RASA_LOCK_STORE": rasa_lock_store(),
             "RASA_ACTION_ENDPOINT": f"http://127.0.0.1:{self.ports.actions}/webhook",
             "BOT_PUBLIC_URL": hub,
             "BOT_RASA_URL": f"http://127.0.0.1:{self.ports.rasa}",
@@ -208,7 +220,7 @@ class Stack:
         self._wait("actions", lambda: http_ok(f"http://127.0.0.1:{self.ports.actions}/health"), 120)
 
     def start_rasa(self) -> None:
-        """Start the Rasa server (REST channel, HTTP API, Redis tracker and lock store)."""
+        """Start the Rasa server (REST channel, HTTP API, Redis tracker store)."""
         if http_ok(f"http://127.0.0.1:{self.ports.rasa}/status"):
             return
         if not MODEL.exists():

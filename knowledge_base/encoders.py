@@ -263,3 +263,4 @@ def load_encoders(settings: KbSettings) -> dict[str, Encoder]:
     if settings.use_multilingual:
         encoders["multilingual"] = UseEncoder(threads=max(threads, 1))
     return encoders
+

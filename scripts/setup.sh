@@ -63,4 +63,6 @@ fi
 bash scripts/train.sh
 say "building the knowledge-base index (incremental)"
 HF_HUB_OFFLINE=1 .venv/bin/wabot kb build
+# the ONNX export of the dense model, once, before any server loads it
+HF_HUB_OFFLINE=1 .venv/bin/python -c "from knowledge_base.config import get_settings; from knowledge_base.encoders import dense_encoder; dense_encoder(get_settings())"
 say "setup complete: 'make run' starts the stack, 'make test' runs the tests"

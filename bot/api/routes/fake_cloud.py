@@ -31,6 +31,7 @@ from redis.asyncio import Redis
 
 from bot.api.deps import KeysDep, RedisDep, SettingsDep
 from bot.api.routes.webhook import hot_path_state
+from bot.clients.http import fast_client
 from bot.clients.whatsapp import PAIR_RATE_LIMIT
 from bot.config import Settings
 from bot.keys import Keys
@@ -356,8 +357,7 @@ class StatusPoster:
 
     async def run(self) -> None:
         """Post due statuses until cancelled."""
-        limits = httpx.Limits(max_connections=4, max_keepalive_connections=4)
-        async with httpx.AsyncClient(timeout=10.0, limits=limits) as http:
+        async with fast_client(10.0, max_connections=4) as http:
             while True:
                 await self._wait_for_due()
                 batch: list[tuple[dict[str, Any], int]] = []
