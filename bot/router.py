@@ -16,13 +16,14 @@ from bot.clients.actions import ActionServerClient
 from bot.clients.handoff import HandoffClient
 from bot.clients.rasa import RasaClient, RasaReply, RasaUnavailableError
 from bot.config import Settings
-from bot.inbound import InboundItem
+from bot.inbound import InboundItem, shard_of
 from bot.keys import Keys
 from bot.language import detect_language
 from bot.privacy import conversation_context
 from bot.replies import canned_reply
 from bot.whatsapp.models import MessageType
 from bot.whatsapp.redis_replies import Fields
+from bot.whatsapp.redis_replies import entries as stream_entries
 from bot.worker import ENTRY_ID_FIELD
 
 log = structlog.get_logger(__name__)
@@ -45,6 +46,9 @@ ACKNOWLEDGED = {
 # Types that never get a reply (they are recorded, and shown to the agent during a handoff).
 SILENT = {MessageType.REACTION, MessageType.SYSTEM}
 WELCOME_PAYLOAD = "/greet"  # the customer opened the chat for the first time
+NEEDS_RASA = CONVERSATIONAL | {MessageType.REQUEST_WELCOME}
+WAIT_NOTICE_INDEX = 99  # "one moment, please" is reply ``<wamid>:99`` of the message that waits
+QUEUED_SCAN = 200  # entries behind a stuck message looked at for contacts who wait too
 
 
 def describe(item: InboundItem) -> str:
@@ -83,9 +87,11 @@ class Router:
         """Worker entry point: idempotent per inbound ``wamid``."""
         item = InboundItem.model_validate_json(fields["item"])
         with conversation_context(item.contact, self.settings.pseudonym_key):
-            await self._handle(item, accepted_at(fields))
+            await self._handle(item, accepted_at(fields), fields.get(ENTRY_ID_FIELD))
 
-    async def _handle(self, item: InboundItem, accepted: datetime | None) -> None:
+    async def _handle(
+        self, item: InboundItem, accepted: datetime | None, entry_id: str | None = None
+    ) -> None:
         pipe = self.redis.pipeline(transaction=False)
         pipe.exists(self.keys.done(item.wamid))
         pipe.hmget(self.keys.contact(item.contact), ["language", "window_from"])
@@ -96,7 +102,7 @@ class Router:
         language = await self._remember_contact(item, current, window)
         replies = [
             reply.model_copy(update={"accepted_at": accepted})
-            for reply in await self._route(item, language, stored)
+            for reply in await self._route(item, language, stored, entry_id)
         ]
         pipe = self.redis.pipeline(transaction=False)
         for message in replies:  # idempotent per reply id, then the message is done
@@ -112,7 +118,7 @@ class Router:
         log.info("message.routed", type=item.type.value, replies=len(replies))
 
     async def _route(
-        self, item: InboundItem, language: str, stored: str | None = None
+        self, item: InboundItem, language: str, stored: str | None, entry_id: str | None
     ) -> list[outbound.OutboundMessage]:
         gate = await self.handoff.gate(item.contact)
         if gate.mode == "human":
@@ -132,7 +138,7 @@ class Router:
             return [self._message(item, 0, canned_reply(ACKNOWLEDGED[item.type], language))]
         if item.type not in CONVERSATIONAL and item.type != MessageType.REQUEST_WELCOME:
             return [self._message(item, 0, canned_reply("unsupported", language))]
-        replies = await self._ask_rasa(item, language, stored)
+        replies = await self._ask_rasa(item, language, stored, entry_id)
         return [
             self._message(item, index, reply.text or "", reply)
             for index, reply in enumerate(replies)
@@ -140,7 +146,7 @@ class Router:
         ]
 
     async def _ask_rasa(
-        self, item: InboundItem, language: str, stored: str | None = None
+        self, item: InboundItem, language: str, stored: str | None, entry_id: str | None
     ) -> list[RasaReply]:
         """Rasa's replies, asked once per wamid (kept in Redis), waiting while Rasa is down."""
         if stored is not None:
@@ -152,7 +158,7 @@ class Router:
             "wamid": item.wamid,
             "contact_name": item.profile_name,
         }
-        replies = await self._send_with_patience(item, language, text, metadata)
+        replies = await self._send_with_patience(item, language, text, metadata, entry_id)
         if not any(r.text or r.buttons for r in replies) and await self._actions_down():
             replies = [RasaReply(text=canned_reply("actions_down", language))]
         await self.redis.set(
@@ -174,7 +180,12 @@ class Router:
         return True
 
     async def _send_with_patience(
-        self, item: InboundItem, language: str, text: str, metadata: dict[str, str | None]
+        self,
+        item: InboundItem,
+        language: str,
+        text: str,
+        metadata: dict[str, str | None],
+        entry_id: str | None = None,
     ) -> list[RasaReply]:
         started = time.monotonic()
         delay = 0.5
@@ -184,14 +195,56 @@ class Router:
             except RasaUnavailableError as exc:
                 log.warning("router.rasa_unavailable", error=str(exc))
                 if time.monotonic() - started > self.settings.wait_notice_after_s:
-                    await self._notify_wait_once(item, language)
+                    await self._notify_wait_once([(item, language)])
+                if entry_id is not None:
+                    await self._notify_queued_behind(item, entry_id)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
 
-    async def _notify_wait_once(self, item: InboundItem, language: str) -> None:
-        first = await self.redis.set(self.keys.wait_notice(item.contact), "1", nx=True, ex=600)
-        if first:
-            notice = self._message(item, 99, canned_reply("wait", language), origin="system")
+    async def _notify_queued_behind(self, item: InboundItem, entry_id: str) -> None:
+        """Rasa is unreachable: the contacts queued behind this message on its shard wait too.
+
+        Each of them whose own message was accepted more than ``wait_notice_after_s`` ago gets
+        the same single notice, instead of silence until the message ahead of it is answered.
+        """
+        stream = self.keys.inbound_stream(shard_of(item.contact, self.settings.inbound_shards))
+        oldest_ms = (time.time() - self.settings.wait_notice_after_s) * 1000
+        reply = await self.redis.xrange(stream, min=f"({entry_id}", max="+", count=QUEUED_SCAN)
+        waiting: dict[str, InboundItem] = {}
+        for queued_id, fields in stream_entries(reply):
+            if int(queued_id.partition("-")[0]) > oldest_ms:
+                break  # newer entries have not waited long enough yet
+            queued = InboundItem.model_validate_json(fields["item"])
+            if queued.contact != item.contact and queued.type in NEEDS_RASA:
+                waiting.setdefault(queued.contact, queued)
+        if not waiting:
+            return
+        pipe = self.redis.pipeline(transaction=False)
+        for contact in waiting:
+            pipe.hget(self.keys.contact(contact), "language")
+        known = await pipe.execute()
+        await self._notify_wait_once(
+            [
+                (
+                    queued,
+                    detect_language(queued.text, default=current or self.settings.default_language),
+                )
+                for queued, current in zip(waiting.values(), known, strict=True)
+            ]
+        )
+
+    async def _notify_wait_once(self, waiting: list[tuple[InboundItem, str]]) -> None:
+        """One "one moment, please" per contact (per 10 minutes), as a reply to its message."""
+        pipe = self.redis.pipeline(transaction=False)
+        for item, _ in waiting:
+            pipe.set(self.keys.wait_notice(item.contact), "1", nx=True, ex=600)
+        firsts = await pipe.execute()
+        for (item, language), first in zip(waiting, firsts, strict=True):
+            if not first:
+                continue
+            notice = self._message(
+                item, WAIT_NOTICE_INDEX, canned_reply("wait", language), origin="system"
+            )
             await outbound.enqueue(
                 self.redis,
                 keys=self.keys,
