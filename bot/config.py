@@ -70,6 +70,13 @@ class Settings(BaseSettings):
     whatsapp_timeout_s: float = Field(
         default=10.0, gt=0, description="Timeout of one Cloud API call (then retried)."
     )
+    pace_defer_after_s: float | None = Field(
+        default=0.1,
+        ge=0,
+        description="A contact paced longer than this (Meta's pair rate limit) has its replies "
+        "set aside, in order, so the other contacts of its outbound shard are not held "
+        "(None: wait in place).",
+    )
     inflight_grace_s: float = Field(
         default=15.0,
         ge=0,

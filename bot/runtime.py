@@ -84,6 +84,7 @@ class Runtime:
             pair_burst=settings.pair_rate_burst,
             pair_rate_per_s=settings.pair_rate_per_s,
             inflight_grace_s=settings.inflight_grace_s,
+            defer_after_s=settings.pace_defer_after_s,
         )
         self.workers = [
             ShardWorker(
@@ -100,6 +101,7 @@ class Runtime:
                 streams=[keys.outbound_stream(s) for s in range(settings.outbound_shards)],
                 lease_key=lambda s: keys.lease("out", s),
                 handler=sender.handle,
+                lane_of=lambda fields: fields.get("to"),
                 lease_ms=settings.lease_ms,
             ),
         ]

@@ -6,6 +6,12 @@ next holder claims the dead worker's pending entries with ``XAUTOCLAIM`` and pro
 before new ones, so nothing is lost and the order per contact is kept. Handlers are idempotent
 (keyed by the inbound ``wamid`` / the outbound message id), so a message processed by a worker
 that died before acknowledging it is not answered twice.
+
+Order is per *lane* (a contact), not per shard: a handler that must wait long for one contact
+(Meta's pair rate limit after a flood) raises :class:`Deferred`; the worker sets that entry and
+the lane's later entries aside, unacknowledged and in order, serves the other lanes, and comes
+back when the wait is over. Entries set aside stay pending in the stream, so a worker that dies
+meanwhile leaves them to the next holder in their original order.
 """
 
 from __future__ import annotations
@@ -14,7 +20,9 @@ import asyncio
 import contextlib
 import os
 import socket
+import time
 import uuid
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -27,6 +35,7 @@ from bot.whatsapp.redis_replies import entries as stream_entries
 log = structlog.get_logger(__name__)
 
 Handler = Callable[[dict[str, str]], Awaitable[None]]
+Entry = tuple[str, dict[str, str]]
 
 GROUP = "workers"
 ENTRY_ID_FIELD = "_entry_id"  # added to the fields handed to handlers (latency metrics)
@@ -61,6 +70,42 @@ def _raise_if_cancelled(cause: BaseException | None = None) -> None:
         raise asyncio.CancelledError from cause
 
 
+class Deferred(Exception):  # noqa: N818 - a signal to the worker, not an error
+    """Raised by a handler: this entry, and the later ones of ``lane``, wait ``delay_s``."""
+
+    def __init__(self, lane: str, delay_s: float) -> None:
+        super().__init__(f"lane {lane!r} deferred {delay_s:.1f} s")
+        self.lane = lane
+        self.delay_s = delay_s
+
+
+class _Lanes:
+    """Entries set aside per lane (in stream order) and when each lane may go on."""
+
+    def __init__(self) -> None:
+        self.waiting: dict[str, deque[Entry]] = {}
+        self.due: dict[str, float] = {}
+
+    def holds(self, lane: str | None) -> bool:
+        return lane is not None and lane in self.waiting
+
+    def set_aside(self, lane: str, entry: Entry, delay_s: float) -> None:
+        """Put ``entry`` at the head of its lane (it comes before what is already there)."""
+        self.waiting.setdefault(lane, deque()).appendleft(entry)
+        self.due[lane] = time.monotonic() + delay_s
+
+    def ready(self) -> list[str]:
+        now = time.monotonic()
+        return [lane for lane, due in self.due.items() if due <= now]
+
+    def block_ms(self, longest: int) -> int:
+        """How long a read may block before a lane is due."""
+        if not self.due:
+            return longest
+        left = min(self.due.values()) - time.monotonic()
+        return max(1, min(longest, int(left * 1000)))
+
+
 def consumer_name() -> str:
     """A name unique to this process (host, pid and a random suffix)."""
     return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
@@ -77,6 +122,7 @@ class ShardWorker:
         streams: list[str],
         lease_key: Callable[[int], str],
         handler: Handler,
+        lane_of: Callable[[dict[str, str]], str | None] | None = None,
         lease_ms: int = 10_000,
         retry_delay_s: float = 0.5,
         max_retry_delay_s: float = 10.0,
@@ -86,6 +132,7 @@ class ShardWorker:
         self._streams = streams
         self._lease_key = lease_key
         self._handler = handler
+        self._lane_of = lane_of
         self._lease_ms = lease_ms
         self._retry_delay_s = retry_delay_s
         self._max_retry_delay_s = max_retry_delay_s
@@ -184,16 +231,44 @@ class ShardWorker:
     async def _drain(self, stream: str) -> None:
         """Process our pending entries first (in order), then new ones, until stopped."""
         last_id = "0"
+        lanes = _Lanes()
         while not self._stopping.is_set():
             _raise_if_cancelled()
+            for lane in lanes.ready():
+                await self._resume(stream, lane, lanes)
             reply: Any = await self._redis.xreadgroup(
-                GROUP, self._me, {stream: last_id}, count=20, block=1000
+                GROUP, self._me, {stream: last_id}, count=20, block=lanes.block_ms(1000)
             )
             entries = stream_entries(reply[0][1]) if reply else []
             if not entries:
-                if last_id == "0":
-                    last_id = ">"
+                last_id = ">"  # our pending entries are done (or set aside): new ones now
                 continue
+            if last_id != ">":
+                last_id = entries[-1][0]
             for entry_id, fields in entries:
-                await self._handler({**fields, ENTRY_ID_FIELD: entry_id})
-                await self._redis.xack(stream, GROUP, entry_id)
+                lane = self._lane_of(fields) if self._lane_of is not None else None
+                if lane is not None and lanes.holds(lane):
+                    lanes.waiting[lane].append((entry_id, fields))  # behind its lane's head
+                    continue
+                await self._process(stream, (entry_id, fields), lanes)
+
+    async def _process(self, stream: str, entry: Entry, lanes: _Lanes) -> bool:
+        """Handle and acknowledge one entry; False when the handler deferred it."""
+        entry_id, fields = entry
+        try:
+            await self._handler({**fields, ENTRY_ID_FIELD: entry_id})
+        except Deferred as deferred:
+            lanes.set_aside(deferred.lane, entry, deferred.delay_s)
+            log.info("worker.lane_deferred", kind=self._kind, delay_s=round(deferred.delay_s, 1))
+            return False
+        await self._redis.xack(stream, GROUP, entry_id)
+        return True
+
+    async def _resume(self, stream: str, lane: str, lanes: _Lanes) -> None:
+        """Go on with a lane whose wait is over, in order, until it is empty or waits again."""
+        del lanes.due[lane]
+        waiting = lanes.waiting[lane]
+        while waiting:
+            if not await self._process(stream, waiting.popleft(), lanes):
+                return
+        del lanes.waiting[lane]

@@ -9,7 +9,7 @@ from redis.asyncio import Redis
 
 from bot.inbound import shard_of
 from bot.keys import Keys
-from bot.worker import ShardWorker
+from bot.worker import Deferred, ShardWorker
 
 SHARDS = 4
 
@@ -21,12 +21,25 @@ async def _fill(redis: Redis, keys: Keys, contacts: list[str], per_contact: int)
             await redis.xadd(stream, {"contact": contact, "n": str(n)})
 
 
-def _worker(redis: Redis, keys: Keys, handler, lease_ms: int = 600) -> ShardWorker:
+def _worker(redis: Redis, keys: Keys, handler, lease_ms: int = 600,
+            lanes: bool = False) -> ShardWorker:
     return ShardWorker(
         redis, kind="in", streams=[keys.inbound_stream(s) for s in range(SHARDS)],
         lease_key=lambda s: keys.lease("in", s), handler=handler, lease_ms=lease_ms,
-        retry_delay_s=0.05,
+        retry_delay_s=0.05, lane_of=(lambda fields: fields.get("contact")) if lanes else None,
     )
+
+
+def _same_shard(count: int) -> list[str]:
+    """``count`` contacts that hash to one shard."""
+    found: list[str] = []
+    for i in range(10_000):
+        contact = f"39334{i:07d}"
+        if shard_of(contact, SHARDS) == 0:
+            found.append(contact)
+            if len(found) == count:
+                return found
+    raise AssertionError("not enough contacts on shard 0")
 
 
 async def _until(predicate, timeout: float = 10.0) -> None:
@@ -122,3 +135,72 @@ async def test_dead_worker_pending_entries_are_claimed_and_processed_once(
     assert processed == [0, 1, 2]
     pending = await redis.xpending(keys.inbound_stream(shard), "workers")
     assert pending["pending"] == 0
+
+
+async def test_a_deferred_lane_waits_in_order_while_the_other_contacts_go_on(
+    redis: Redis, key_prefix: str
+) -> None:
+    keys = Keys(key_prefix)
+    paced, other = _same_shard(2)
+    done: list[tuple[str, int, float]] = []
+    deferrals = {"left": 2}
+    started = asyncio.get_running_loop().time()
+
+    async def handler(fields: dict[str, str]) -> None:
+        contact, n = fields["contact"], int(fields["n"])
+        if contact == paced and n == 1 and deferrals["left"] > 0:
+            deferrals["left"] -= 1  # Meta's pair limit: come back in 0.3 s, twice
+            raise Deferred(contact, 0.3)
+        done.append((contact, n, asyncio.get_running_loop().time() - started))
+
+    await _fill(redis, keys, [paced, other], 4)  # interleaved: paced 0, other 0, paced 1, ...
+    worker = _worker(redis, keys, handler, lanes=True)
+    task = asyncio.create_task(worker.run())
+    await _until(lambda: len(done) == 8)
+    worker.stop()
+    await task
+    assert [n for c, n, _ in done if c == paced] == [0, 1, 2, 3], "the lane keeps its order"
+    assert [n for c, n, _ in done if c == other] == [0, 1, 2, 3]
+    other_done = max(t for c, _, t in done if c == other)
+    paced_resumed = min(t for c, n, t in done if c == paced and n == 1)
+    assert other_done < paced_resumed, "the other contact did not wait for the paced one"
+    assert paced_resumed >= 0.55, "the deferred entry waited both delays"
+    pending = await redis.xpending(keys.inbound_stream(0), "workers")
+    assert pending["pending"] == 0
+
+
+async def test_entries_set_aside_survive_the_worker_and_keep_their_order(
+    redis: Redis, key_prefix: str
+) -> None:
+    keys = Keys(key_prefix)
+    (paced,) = _same_shard(1)
+    deferred = asyncio.Event()
+
+    async def pacing_handler(fields: dict[str, str]) -> None:
+        if int(fields["n"]) >= 1:
+            deferred.set()
+            raise Deferred(fields["contact"], 3600)  # the process dies before coming back
+
+    processed: list[int] = []
+
+    async def handler(fields: dict[str, str]) -> None:
+        processed.append(int(fields["n"]))
+
+    await _fill(redis, keys, [paced], 4)
+    first = _worker(redis, keys, pacing_handler, lease_ms=500, lanes=True)
+    first_task = asyncio.create_task(first.run())
+    await asyncio.wait_for(deferred.wait(), 5)
+    await asyncio.sleep(0.2)  # entries 2 and 3 read and set aside behind 1
+    pending = await redis.xpending(keys.inbound_stream(0), "workers")
+    assert pending["pending"] == 3, "set aside means still pending, not acknowledged"
+    first_task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await first_task
+    await redis.delete(keys.lease("in", 0))
+
+    survivor = _worker(redis, keys, handler, lease_ms=500, lanes=True)
+    task = asyncio.create_task(survivor.run())
+    await _until(lambda: len(processed) == 3)
+    survivor.stop()
+    await task
+    assert processed == [1, 2, 3]
