@@ -326,20 +326,21 @@ async def stack_sequential(settings: Settings, n: int, first: int = 0) -> list[f
     return times
 
 
-async def rasa_sequential(settings: Settings, n: int, first: int = 0) -> list[float]:
-    """The stack's own Rasa (this assistant) on its REST channel, one message at a time."""
+async def rest_sequential(
+    url: str, messages: list[str], n: int, first: int = 0, metadata: dict[str, str] | None = None
+) -> list[float]:
+    """One message at a time through a Rasa REST channel (the reply is in the response)."""
     times = []
     async with fast_client(30.0) as http:
         for index in range(first, first + n):
             started = time.time()
-            await http.post(
-                f"{settings.rasa_url}/webhooks/rest/webhook",
-                json={
-                    "sender": f"bench-rasa-{index}-{started}",
-                    "message": STACK_MESSAGES[index % len(STACK_MESSAGES)],
-                    "metadata": {"language": "it"},
-                },
-            )
+            body: dict[str, Any] = {
+                "sender": f"bench-seq-{index}-{started}",
+                "message": messages[index % len(messages)],
+            }
+            if metadata:
+                body["metadata"] = metadata
+            await http.post(f"{url}/webhooks/rest/webhook", json=body)
             times.append(time.time() - started)
     return times
 
@@ -359,7 +360,9 @@ async def sequential_rounds(
     for round_index in range(rounds):
         first = round_index * per_round
         stack += await stack_sequential(settings, per_round, first)
-        rasa += await rasa_sequential(settings, per_round, first)
+        rasa += await rest_sequential(  # the stack's own Rasa: this assistant, same messages
+            settings.rasa_url, STACK_MESSAGES, per_round, first, {"language": "it"}
+        )
         base += await baseline.sequential(per_round, first)
     return stack, rasa, base
 
@@ -451,19 +454,7 @@ class Baseline:
 
     async def sequential(self, n: int, first: int = 0) -> list[float]:
         """One message at a time through the REST channel."""
-        times = []
-        async with fast_client(30.0) as http:
-            for index in range(first, first + n):
-                started = time.time()
-                await http.post(
-                    f"{self.url}/webhooks/rest/webhook",
-                    json={
-                        "sender": f"bench-seq-{index}-{started}",
-                        "message": BASELINE_MESSAGES[index % len(BASELINE_MESSAGES)],
-                    },
-                )
-                times.append(time.time() - started)
-        return times
+        return await rest_sequential(self.url, BASELINE_MESSAGES, n, first)
 
 
 # --- report ----------------------------------------------------------------------------------
