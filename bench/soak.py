@@ -308,7 +308,7 @@ class Runner:
             began = time.time()
             await asyncio.to_thread(self.stack.kill, name)
             await asyncio.sleep(1.0)
-            await asyncio.to_thread(self.stack.restart, name)
+            await asyncio.to_thread(self.stack.revive, name)  # starts it and waits until healthy
             self.soak.events.append(
                 {
                     "process": name,
@@ -361,7 +361,16 @@ class Runner:
             self.soak.started = time.time()
             sampler = asyncio.create_task(self.sample(stop))
             faults = asyncio.create_task(self.faults())
-            await self.load(http)
+            load = asyncio.create_task(self.load(http))
+            # A fault step that fails (a process that does not come back) ends the run at once
+            # instead of leaving the load to retry against a dead Redis until the bound.
+            await asyncio.wait({faults, load}, return_when=asyncio.FIRST_EXCEPTION)
+            if faults.done() and faults.exception() is not None:
+                load.cancel()
+                stop.set()
+                await asyncio.gather(load, collector, sampler, return_exceptions=True)
+                raise faults.exception()  # type: ignore[misc]
+            await load
             self.soak.load_ended = time.time()
             await faults
             await self.drain(drain_s)
