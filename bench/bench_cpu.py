@@ -18,7 +18,7 @@ from urllib.parse import urlparse
 
 from bench.bench_channel import Baseline, stack_level
 from bot.config import Settings
-from bot.stack import Ports
+from bot.stack import Ports, Stack
 
 RATE = float(os.environ.get("CPU_RATE", "10"))
 SECONDS = float(os.environ.get("CPU_SECONDS", "20"))
@@ -92,8 +92,13 @@ async def _measure_baseline(baseline: Baseline) -> float:
 
 def run() -> list[dict[str, Any]]:
     """CPU ms per answered message for each process, and the baseline's."""
-    settings = Settings(public_url=f"http://127.0.0.1:{Ports().hub}")  # the stack of HUB_PORT
-    per_process = asyncio.run(_measure_stack(settings))
+    stack = Stack()  # the stack of HUB_PORT: reused when running, else started (and stopped)
+    stack.start()
+    try:
+        settings = Settings(public_url=f"http://127.0.0.1:{stack.ports.hub}")
+        per_process = asyncio.run(_measure_stack(settings))
+    finally:
+        stack.stop()
     baseline = Baseline()
     baseline.start()
     try:
