@@ -7,9 +7,7 @@ ratio against it.
 
 from __future__ import annotations
 
-import os
 import statistics
-import subprocess
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -18,6 +16,7 @@ from typing import Any
 
 import httpx
 
+from bench.bench_nlu import train_project
 from bot.config import Settings
 from bot.simulator import message_envelope, new_inbound_wamid, text_message, webhook_request
 from bot.stack import ROOT, Stack
@@ -43,28 +42,8 @@ def _pct(values: list[float], q: float) -> float:
 
 def train_time() -> dict[str, Any]:
     """Wall time of a full ``rasa train`` of the project (forced, into a temp dir)."""
-    out = tempfile.mkdtemp(prefix="wabot-train-")
-    started = time.monotonic()
-    subprocess.run(
-        [
-            str(ROOT / ".venv-rasa/bin/rasa"),
-            "train",
-            "--config",
-            "config.yml",
-            "--domain",
-            "bot/domain",
-            "--data",
-            "nlu_data",
-            "--out",
-            out,
-            "--force",
-        ],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"},
-    )
-    seconds = time.monotonic() - started
+    with tempfile.TemporaryDirectory(prefix="wabot-train-") as work:
+        _, seconds = train_project(Path(work))
     return {
         "metric": "rasa train (whole project)",
         "value": round(seconds, 1),

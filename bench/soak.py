@@ -41,7 +41,13 @@ from bench.bench_channel import STACK_MESSAGES, FakeCloudReader, _pct, _record_k
 from bot.clients.http import fast_client
 from bot.config import Settings
 from bot.keys import Keys
-from bot.simulator import deliver_like_meta, message_envelope, new_inbound_wamid, text_message
+from bot.simulator import (
+    customer_writes,
+    deliver_like_meta,
+    message_envelope,
+    new_inbound_wamid,
+    text_message,
+)
 from bot.stack import ROOT, Stack, http_ok, port_open, redis_answers
 from bot.whatsapp.redis_replies import entries as stream_entries
 from bot.worker import GROUP
@@ -228,16 +234,11 @@ class Runner:
         contact = f"3937{self.run_id}{index % self.soak.contacts:04d}"
         wamid = new_inbound_wamid()
         text = STACK_MESSAGES[(index // self.soak.contacts + index) % len(STACK_MESSAGES)]
-        envelope = message_envelope(
-            self.settings,
-            contact=contact,
-            name="Soak",
-            message=text_message(text),
-            sent_at=datetime.now(tz=UTC),
-            wamid=wamid,
+        self.soak.sent_at[wamid] = time.time()  # before sending: a reply may come back first
+        status = await customer_writes(
+            http, self.settings, contact=contact, text=text, name="Soak", wamid=wamid
         )
-        self.soak.sent_at[wamid] = time.time()
-        if await deliver_like_meta(http, self.settings, envelope, retry_for_s=120) != 200:
+        if status != 200:
             self.soak.refused += 1
             del self.soak.sent_at[wamid]
 

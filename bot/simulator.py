@@ -251,6 +251,23 @@ def webhook_request(
     return f"{settings.public_url}/webhook", headers, body
 
 
+async def customer_writes(
+    http: httpx.AsyncClient,
+    settings: Settings,
+    *,
+    contact: str,
+    text: str,
+    name: str,
+    wamid: str,
+    retry_for_s: float = 120.0,
+) -> int:
+    """A text from ``contact`` (with the given ``wamid``), delivered like Meta; the last status."""
+    envelope = message_envelope(
+        settings, contact=contact, name=name, message=text_message(text), wamid=wamid
+    )
+    return await deliver_like_meta(http, settings, envelope, retry_for_s=retry_for_s)
+
+
 async def deliver_like_meta(
     http: httpx.AsyncClient,
     settings: Settings,

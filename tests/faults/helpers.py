@@ -8,7 +8,6 @@ import json
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -18,7 +17,10 @@ from bot.config import Settings
 from bot.keys import Keys
 from bot.outbound import parse_callback_tag
 from bot.simulate import _text_of
-from bot.simulator import deliver_like_meta, message_envelope, new_inbound_wamid, text_message
+from bot.simulator import (
+    customer_writes,
+    new_inbound_wamid,
+)
 
 # Messages the demo assistant always answers (greetings, covered FAQs): no form, no handoff.
 ANSWERED = [
@@ -91,16 +93,14 @@ class Meta:
     async def write(self, contact: str, text: str, *, retry_for_s: float = 120.0) -> str:
         """The customer writes; returns the wamid once the hub accepted the delivery (200)."""
         wamid = new_inbound_wamid()
-        envelope = message_envelope(
+        status = await customer_writes(
+            self.http,
             self.settings,
             contact=contact,
+            text=text,
             name="Fault Test",
-            message=text_message(text),
-            sent_at=datetime.now(tz=UTC),
             wamid=wamid,
-        )
-        status = await deliver_like_meta(
-            self.http, self.settings, envelope, retry_for_s=retry_for_s
+            retry_for_s=retry_for_s,
         )
         assert status == 200, f"the hub never accepted {wamid} (last status {status})"
         return wamid
