@@ -136,7 +136,7 @@ class Router:
             return []
         if item.type in ACKNOWLEDGED:
             return [self._message(item, 0, canned_reply(ACKNOWLEDGED[item.type], language))]
-        if item.type not in CONVERSATIONAL and item.type != MessageType.REQUEST_WELCOME:
+        if item.type not in NEEDS_RASA:
             return [self._message(item, 0, canned_reply("unsupported", language))]
         replies = await self._ask_rasa(item, language, stored, entry_id)
         return [
@@ -225,10 +225,7 @@ class Router:
         known = await pipe.execute()
         await self._notify_wait_once(
             [
-                (
-                    queued,
-                    detect_language(queued.text, default=current or self.settings.default_language),
-                )
+                (queued, self._language_of(queued, current))
                 for queued, current in zip(waiting.values(), known, strict=True)
             ]
         )
@@ -280,12 +277,7 @@ class Router:
     ) -> str:
         """Update the contact (name, language, 24-hour window) and return its language."""
         key = self.keys.contact(item.contact)
-        current = current or self.settings.default_language
-        language = (
-            detect_language(item.text, default=current)
-            if item.text and item.type in CONVERSATIONAL
-            else current
-        )
+        language = self._language_of(item, current)
         mapping: Fields = {"language": language}
         if item.type != MessageType.SYSTEM:
             opened = self._window_start(item)
@@ -304,6 +296,13 @@ class Router:
             )
         await pipe.execute()
         return language
+
+    def _language_of(self, item: InboundItem, current: str | None) -> str:
+        """The language of a customer's message: detected in its text, else the contact's."""
+        current = current or self.settings.default_language
+        if item.text and item.type in CONVERSATIONAL:
+            return detect_language(item.text, default=current)
+        return current
 
     def _window_start(self, item: InboundItem) -> str:
         """The customer's message time; in simulator mode (clock set by scripts) the arrival."""

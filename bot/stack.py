@@ -23,11 +23,17 @@ from urllib.request import urlopen
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var"
-# A stack on other ports (HUB_PORT) keeps its own PID files and logs (stacks side by side);
-# RUN and LOGS are those of the stack this environment describes (`make run` / `make stop`).
-_HUB_PORT = int(os.environ.get("HUB_PORT", "8000"))
-RUN = VAR / ("run" if _HUB_PORT == 8000 else f"run-{_HUB_PORT}")
-LOGS = VAR / ("log" if _HUB_PORT == 8000 else f"log-{_HUB_PORT}")
+
+
+def _suffix(hub_port: int) -> str:
+    """A stack on other ports (HUB_PORT) keeps its own PID files and logs (side by side)."""
+    return "" if hub_port == 8000 else f"-{hub_port}"
+
+
+# The PID files and logs of the stack this environment describes (`make run` / `make stop`).
+_THIS = _suffix(int(os.environ.get("HUB_PORT", "8000")))
+RUN = VAR / f"run{_THIS}"
+LOGS = VAR / f"log{_THIS}"
 MODEL = ROOT / "models" / "casa-navigli.tar.gz"
 
 
@@ -95,10 +101,6 @@ class Ports:
     rasa: int = int(os.environ.get("RASA_PORT", "5005"))
     actions: int = int(os.environ.get("ACTIONS_PORT", "5055"))
     hub: int = int(os.environ.get("HUB_PORT", "8000"))
-
-
-def _suffix(hub_port: int) -> str:
-    return "" if hub_port == 8000 else f"-{hub_port}"
 
 
 @dataclass

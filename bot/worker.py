@@ -87,6 +87,7 @@ class _Lanes:
         self.due: dict[str, float] = {}
 
     def holds(self, lane: str | None) -> bool:
+        """True when ``lane`` has entries set aside (a new one goes behind them)."""
         return lane is not None and lane in self.waiting
 
     def set_aside(self, lane: str, entry: Entry, delay_s: float) -> None:
@@ -247,7 +248,7 @@ class ShardWorker:
                 last_id = entries[-1][0]
             for entry_id, fields in entries:
                 lane = self._lane_of(fields) if self._lane_of is not None else None
-                if lane is not None and lanes.holds(lane):
+                if lanes.holds(lane):
                     lanes.waiting[lane].append((entry_id, fields))  # behind its lane's head
                     continue
                 await self._process(stream, (entry_id, fields), lanes)

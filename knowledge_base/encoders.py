@@ -148,7 +148,7 @@ def export_onnx(path: Path, target: Path) -> Path:
 
     model = _Hidden(AutoModel.from_pretrained(str(path))).eval()
     sample = torch.ones((1, 8), dtype=torch.int64)
-    axes = {"batch": 0, "tokens": 1}
+    axes = {0: "batch", 1: "tokens"}  # any number of texts of any length
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(f".{os.getpid()}.tmp")
     with torch.inference_mode(), warnings.catch_warnings():
@@ -159,10 +159,7 @@ def export_onnx(path: Path, target: Path) -> Path:
             str(partial),
             input_names=["input_ids", "attention_mask"],
             output_names=["hidden"],
-            dynamic_axes={
-                name: {v: k for k, v in axes.items()}
-                for name in ("input_ids", "attention_mask", "hidden")
-            },
+            dynamic_axes={name: axes for name in ("input_ids", "attention_mask", "hidden")},
             opset_version=17,
             dynamo=False,
         )
@@ -206,7 +203,7 @@ class OnnxEncoder:
     def encode(self, texts: list[str]) -> np.ndarray:
         """Return normalised mean-pooled embeddings of ``texts``."""
         if not texts:
-            return np.zeros((0, getattr(self, "dim", 0)), dtype=np.float32)
+            return np.zeros((0, self.dim), dtype=np.float32)
         vectors = []
         with self._lock:
             for start in range(0, len(texts), 64):
@@ -263,4 +260,3 @@ def load_encoders(settings: KbSettings) -> dict[str, Encoder]:
     if settings.use_multilingual:
         encoders["multilingual"] = UseEncoder(threads=max(threads, 1))
     return encoders
-
